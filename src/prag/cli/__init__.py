@@ -1,0 +1,1 @@
+"""The `prag` command line: a thin layer over `prag.api`."""

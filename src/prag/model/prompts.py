@@ -1,0 +1,58 @@
+"""Prompt texts: the paper's answer prompt, and augmentation prompts a 135M model follows."""
+
+from __future__ import annotations
+
+from prag.types import QAPair
+
+ANSWER_INSTRUCTION = (
+    "You should answer the question by referring to the knowledge provided below and integrating your own knowledge."
+)
+ANSWER_PREFIX = "The answer is"
+"""The assistant turn begins with this. No trailing space: with one, SmolLM2 starts lists ("1.")
+because the space becomes its own token instead of joining the answer's first word."""
+
+
+def answer_user_turn(question: str, passages: list[str] | None = None) -> str:
+    """PRAG's USER_PROMPT: the instruction, numbered passages when the mode has them, the question."""
+    question = question.strip()
+    if not question.endswith("?"):
+        question += "?"
+    context = "".join(f"Passage {i}: {p}\n" for i, p in enumerate(passages or [], start=1))
+    return f"{ANSWER_INSTRUCTION}\n{context}\n\nQuestion: {question}"
+
+
+def answer_assistant_turn(answer: str) -> str:
+    answer = answer.strip()
+    if not answer.endswith("."):
+        answer += "."
+    return f"{ANSWER_PREFIX} {answer}"
+
+
+REWRITE_INSTRUCTION = (
+    "Rewrite the following passage in your own words. Keep every name, place, date and number exactly as it is."
+)
+
+QA_EXAMPLE_PASSAGE = (
+    "The Harlow Bridge opened in 1902. It was designed by Mina Castell and crosses the Dell river. "
+    "It is 210 metres long."
+)
+QA_EXAMPLE_PAIRS = (
+    QAPair("When did the Harlow Bridge open?", "1902"),
+    QAPair("Who designed the Harlow Bridge?", "Mina Castell"),
+    QAPair("How long is the Harlow Bridge?", "210 metres"),
+)
+QA_PREFIX = "Q:"
+"""The assistant turn is begun with the first line marker, so even a 135M model stays in the format."""
+
+
+def rewrite_user_turn(passage: str) -> str:
+    return f"{REWRITE_INSTRUCTION}\n\nPassage: {passage}"
+
+
+def qa_user_turn(passage: str) -> str:
+    """One-shot, line-based Q:/A: format: measured reliable on SmolLM2-135M where the paper's JSON is not."""
+    example = "\n".join(f"Q: {p.question}\nA: {p.answer}" for p in QA_EXAMPLE_PAIRS)
+    return (
+        "Write questions about the passage, each with a short answer copied from the passage.\n\n"
+        f"Passage: {QA_EXAMPLE_PASSAGE}\n\n{example}\n\nPassage: {passage}"
+    )

@@ -1,0 +1,98 @@
+"""Documents and their augmentations, per collection, in the SQLite catalogue."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from prag.errors import NotBuiltError
+from prag.types import Augmentation, Document, QAPair
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: list[str]
+    unchanged: list[str]
+
+
+class Catalog:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def ensure_collection(self, name: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO collections(name) VALUES (?)", (name,))
+
+    def has_collection(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM collections WHERE name = ?", (name,)).fetchone() is not None
+
+    def require_collection(self, name: str) -> None:
+        if not self.has_collection(name):
+            raise NotBuiltError(f"collection {name!r} does not exist: add documents with `prag add` first")
+
+    def add_documents(self, collection: str, documents: list[Document], source: str) -> AddResult:
+        """All or nothing: one transaction. Re-adding the same id with the same content is a no-op."""
+        added, unchanged = [], []
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.ensure_collection(collection)
+            seq = self._next_seq(collection)
+            for doc in documents:
+                row = self.db.execute(
+                    "SELECT content_hash FROM documents WHERE collection = ? AND id = ?", (collection, doc.id)
+                ).fetchone()
+                if row is not None and row["content_hash"] == doc.content_hash:
+                    unchanged.append(doc.id)
+                    continue
+                self.db.execute(
+                    "INSERT OR REPLACE INTO documents(collection, id, content_hash, title, text, source, seq)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (collection, doc.id, doc.content_hash, doc.title, doc.text, source, seq),
+                )
+                seq += 1
+                added.append(doc.id)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return AddResult(added, unchanged)
+
+    def _next_seq(self, collection: str) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM documents WHERE collection = ?", (collection,)).fetchone()
+        return (row[0] or 0) + 1
+
+    def documents(self, collection: str) -> list[Document]:
+        rows = self.db.execute(
+            "SELECT id, title, text FROM documents WHERE collection = ? ORDER BY seq", (collection,)
+        ).fetchall()
+        return [Document(id=r["id"], title=r["title"], text=r["text"]) for r in rows]
+
+    def get_augmentation(self, content_hash: str, augment_key: str) -> Augmentation | None:
+        row = self.db.execute(
+            "SELECT rewrites, qa_pairs, attempts FROM augmentations WHERE content_hash = ? AND augment_key = ?",
+            (content_hash, augment_key),
+        ).fetchone()
+        if row is None:
+            return None
+        pairs = tuple(QAPair(**p) for p in json.loads(row["qa_pairs"]))
+        return Augmentation(tuple(json.loads(row["rewrites"])), pairs, row["attempts"])
+
+    def put_augmentation(self, content_hash: str, augment_key: str, aug: Augmentation, provenance: dict) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO augmentations"
+            "(content_hash, augment_key, rewrites, qa_pairs, attempts, valid_pairs, provenance)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                content_hash,
+                augment_key,
+                json.dumps(list(aug.rewrites)),
+                json.dumps([{"question": p.question, "answer": p.answer} for p in aug.qa_pairs]),
+                aug.attempts,
+                aug.valid_pairs,
+                json.dumps(provenance, sort_keys=True),
+            ),
+        )
+
+    def augmented_hashes(self, augment_key: str) -> set[str]:
+        rows = self.db.execute("SELECT content_hash FROM augmentations WHERE augment_key = ?", (augment_key,))
+        return {r[0] for r in rows}
