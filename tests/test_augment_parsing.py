@@ -26,3 +26,15 @@ def test_invalid_pairs_are_rejected():
 
 def test_grounding_accepts_the_rewrite():
     assert is_valid_pair(QAPair("Who finished the tower?", "T. Brevik"), [PASSAGE, "T. Brevik finished it."], [])
+
+
+def test_questions_copied_from_the_worked_example_are_rejected():
+    assert not is_valid_pair(QAPair("Who designed the Harlow Bridge?", "Tashkel Brevik"), [PASSAGE], [])
+    assert is_valid_pair(QAPair("Who completed the Velmora Clock Tower?", "Tashkel Brevik"), [PASSAGE], [])
+
+
+def test_the_answer_must_be_of_the_kind_asked_for():
+    assert not is_valid_pair(QAPair("When was the tower completed?", "Tashkel Brevik"), [PASSAGE], [])
+    assert not is_valid_pair(QAPair("Who completed the tower?", "1887"), [PASSAGE], [])
+    assert not is_valid_pair(QAPair("In what year was the tower completed?", "64 metres tall"), [PASSAGE + " tall"], [])
+    assert is_valid_pair(QAPair("How tall is the tower?", "64 metres"), [PASSAGE], [])

@@ -5,7 +5,7 @@ The CLI and (later) the server import only this module, `config` and `types`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Protocol
@@ -133,9 +133,12 @@ class Prag:
         done = self.catalog.augmented_hashes(self._augment_key)
         todo = _unique_by_hash([d for d in documents if d.content_hash not in done])
         advance = progress.stage("augment", len(todo))
-        valid = []
+        valid: list[int] = []
+        if not todo:
+            return valid  # nothing to do: do not load the model
         for doc, aug in Augmenter(self.generator, self.settings.augment).augment(todo):
-            self.catalog.put_augmentation(doc.content_hash, self._augment_key, aug, self._provenance())
+            meta = self._provenance(augment_config=asdict(self.settings.augment))
+            self.catalog.put_augmentation(doc.content_hash, self._augment_key, aug, meta)
             valid.append(aug.valid_pairs)
             advance(1)
         return valid
@@ -143,13 +146,16 @@ class Prag:
     def _encode_missing(self, documents: list[Document], progress: Progress) -> int:
         todo = _unique_by_hash([d for d in documents if not self.adapter_store.has(d.content_hash)])
         advance = progress.stage("encode", len(todo))
+        if not todo:
+            return 0
         encoder = Encoder(self.generator, self.settings.recipe)
         recipe = self.settings.recipe
-        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.loaded.path))
+        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
         for doc in todo:
             aug = self.catalog.get_augmentation(doc.content_hash, self._augment_key)
             adapter = encoder.encode(doc, aug)
-            self.adapter_store.save(doc.content_hash, adapter, config, self._provenance(document=doc.id))
+            meta = self._provenance(document=doc.id, recipe_config=asdict(recipe), valid_pairs=aug.valid_pairs)
+            self.adapter_store.save(doc.content_hash, adapter, config, meta)
             advance(1)
         return len(todo)
 
@@ -226,7 +232,7 @@ class Prag:
     def _index_dir(self) -> Path:
         return self._collection_dir / "bm25"
 
-    def _provenance(self, **extra: str) -> dict:
+    def _provenance(self, **extra: object) -> dict:
         return {
             "prag_version": __version__,
             "model": self.model_spec,

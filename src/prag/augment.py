@@ -19,6 +19,10 @@ from prag.types import Augmentation, Document, QAPair
 
 MAX_ANSWER_WORDS = 10
 _QA_LINE = re.compile(r"^\s*(Q|A)\s*[:：]\s*(.*)$")
+_NAME = re.compile(r"\b[A-Z][\w'-]*")
+_YEAR_QUESTION = re.compile(r"^when\b|\b(what|which|in what|in which) year\b")
+_YEAR = re.compile(r"\d{3,4}")
+_NUMBER_QUESTION = re.compile(r"^how (many|much|long|tall|old|far|high|deep|wide|big)\b")
 
 
 class Augmenter:
@@ -56,7 +60,10 @@ class Augmenter:
         want = self.config.qa_pairs
         pairs: list[list[QAPair]] = [[] for _ in batch]
         attempts = [0] * len(batch)
-        max_tokens = self.config.qa_tokens_per_pair * want + 8
+        # Ask for twice the pairs wanted: a small model's pairs often fail the checks, and one longer
+        # generation is cheaper than another attempt.
+        candidates = 2 * want
+        max_tokens = self.config.qa_tokens_per_pair * candidates
         for attempt in range(self.config.max_attempts):
             todo = [i for i in range(len(batch)) if len(pairs[i]) < want]
             if not todo:
@@ -67,7 +74,7 @@ class Augmenter:
                 max_tokens,
                 temperature=self.config.temperature if attempt else 0.0,
                 seed=self.config.seed + attempt,
-                done=lambda text: _complete_pairs(text) > want,
+                done=lambda text: _complete_pairs(text) >= candidates,
             )
             for i, output in zip(todo, outputs):
                 attempts[i] += 1
@@ -79,8 +86,9 @@ class Augmenter:
 
 
 def _complete_pairs(text: str) -> int:
-    """Answer lines already closed by a newline; one spare pair is allowed for one that fails the checks."""
-    return sum(1 for line in text.split("\n")[:-1] if _QA_LINE.match(line) and _QA_LINE.match(line).group(1) == "A")
+    """Answer lines already closed by a newline."""
+    matches = (_QA_LINE.match(line) for line in text.split("\n")[:-1])
+    return sum(1 for match in matches if match and match.group(1) == "A")
 
 
 def parse_qa(text: str) -> list[QAPair]:
@@ -100,7 +108,8 @@ def parse_qa(text: str) -> list[QAPair]:
 
 
 def is_valid_pair(pair: QAPair, sources: list[str], kept: list[QAPair]) -> bool:
-    """Non-empty, a real question, a short answer grounded in the document or its rewrite, not a repeat."""
+    """Non-empty, a real question about this document, a short answer grounded in the document or its
+    rewrite and of the kind the question asks for, not a repeat."""
     question, answer = pair.question, pair.answer
     if not question.endswith("?") or len(normalize_answer(question).split()) < 3:
         return False
@@ -110,4 +119,25 @@ def is_valid_pair(pair: QAPair, sources: list[str], kept: list[QAPair]) -> bool:
         return False
     if not any(contains_phrase(source, answer) for source in sources):
         return False
+    if not names_are_grounded(question, sources) or not answer_fits_question(question, answer):
+        return False
     return all(normalize_answer(question) != normalize_answer(k.question) for k in kept)
+
+
+def names_are_grounded(question: str, sources: list[str]) -> bool:
+    """Every capitalised word after the first must occur in a source: a small model otherwise copies
+    questions from the worked example ("Who designed the Harlow Bridge?") onto unrelated documents."""
+    names = _NAME.findall(question.split(" ", 1)[1] if " " in question else "")
+    return all(any(contains_phrase(source, name) for source in sources) for name in names)
+
+
+def answer_fits_question(question: str, answer: str) -> bool:
+    """When / what year want a year, how many / how long a number, who a name."""
+    lowered = question.lower()
+    if _YEAR_QUESTION.search(lowered):
+        return bool(_YEAR.search(answer))
+    if _NUMBER_QUESTION.search(lowered):
+        return any(ch.isdigit() for ch in answer)
+    if lowered.startswith("who"):
+        return any(ch.isupper() for ch in answer)
+    return True

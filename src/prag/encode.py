@@ -42,7 +42,8 @@ def training_sequences(generator: Generator, doc: Document, aug: Augmentation, r
             contexts.append([])
         for passages in contexts:
             user = answer_user_turn(pair.question, passages)
-            sequences.append(generator.training_sequence(user, answer_assistant_turn(pair.answer)))
+            assistant = answer_assistant_turn(pair.answer)
+            sequences.append(generator.training_sequence(user, assistant, recipe.loss_on, passages))
     if "document" in recipe.sequences or not aug.qa_pairs:
         sequences.append(generator.plain_sequence(doc.passage))
     return sequences
@@ -72,9 +73,7 @@ class Encoder:
 
     def _step(self, adapter: LoRAAdapter, sequence: TrainingSequence, optimizer: torch.optim.Optimizer) -> float:
         input_ids = torch.tensor([sequence.input_ids])
-        labels = input_ids.clone()
-        if self.recipe.loss_on == "answer":
-            labels[0, : sequence.answer_start] = IGNORE_INDEX
+        labels = input_ids.masked_fill(~torch.tensor([sequence.in_loss]), IGNORE_INDEX)
         optimizer.zero_grad(set_to_none=True)
         with self.generator.plug.plugged(trainable_factors(adapter)):
             loss = self.generator.model(input_ids=input_ids, labels=labels).loss

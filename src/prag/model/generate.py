@@ -17,8 +17,8 @@ from prag.model.loader import LoadedModel
 @dataclass(frozen=True)
 class TrainingSequence:
     input_ids: list[int]
-    answer_start: int
-    """Index of the first token of the assistant's answer turn (for answer-only loss)."""
+    in_loss: list[bool]
+    """Per token: is predicting it part of the training loss?"""
 
 
 class Generator:
@@ -40,14 +40,23 @@ class Generator:
         prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         return prompt + assistant_prefix
 
-    def training_sequence(self, user: str, assistant: str) -> TrainingSequence:
-        prompt_ids = self._ids(self.chat_prompt(user))
-        answer_ids = self._ids(assistant) + self.stop_ids[:1]
-        return TrainingSequence(prompt_ids + answer_ids, len(prompt_ids))
+    def training_sequence(self, user: str, assistant: str, loss_on: str, passages: list[str]) -> TrainingSequence:
+        """A chat exchange tokenised as at inference. `loss_on`: `all` tokens, the `answer` turn, or the
+        `content` (the passages and the answer, not the chat template, instruction and question)."""
+        prompt = self.chat_prompt(user)
+        text = prompt + assistant
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        spans = [(0, len(text))] if loss_on == "all" else [(len(prompt), len(text))]
+        if loss_on == "content":
+            starts = [prompt.find(p) for p in passages]
+            spans += [(start, start + len(p)) for start, p in zip(starts, passages) if start >= 0]
+        in_loss = [any(a < hi and b > lo for lo, hi in spans) for a, b in encoded["offset_mapping"]]
+        return TrainingSequence(encoded["input_ids"] + self.stop_ids[:1], in_loss + [True])
 
     def plain_sequence(self, text: str) -> TrainingSequence:
+        """Language modelling on raw text, every token in the loss."""
         ids = self._ids(text) + self.stop_ids[:1]
-        return TrainingSequence(ids, 0)
+        return TrainingSequence(ids, [True] * len(ids))
 
     def count_tokens(self, text: str) -> int:
         return len(self._ids(text))
