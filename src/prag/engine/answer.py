@@ -64,7 +64,7 @@ class Engine:
 
     def _generate(self, question: str, passages: list[str] | None, factors: Factors | None) -> str:
         prompt = self.generator.chat_prompt(answer_user_turn(question, passages), ANSWER_PREFIX)
-        output = self.generator.generate([prompt], self.config.max_new_tokens, factors=factors)[0]
+        output = self.generator.generate([prompt], self.config.max_new_tokens, factors=factors, done=_has_first_line)[0]
         return short_answer(output)
 
 
@@ -81,6 +81,11 @@ def short_answer(generated: str) -> str:
     lines = generated.strip().lstrip(":").strip().splitlines()
     first = lines[0].strip() if lines else ""
     return first[:-1].strip() if first.endswith(".") else first
+
+
+def _has_first_line(text: str) -> bool:
+    """Only the first line becomes the answer, so generation may stop once it is complete."""
+    return "\n" in text.lstrip(" :\n")
 
 
 @contextmanager
