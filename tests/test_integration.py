@@ -7,23 +7,28 @@ import json
 import pytest
 
 from prag import Mode, Prag
+from prag.eval import demo
 from prag.eval.metrics import exact_match
-from tests.conftest import DEMO_FACTS
+from prag.lora import factors_for_batch
+from prag.model.prompts import ANSWER_PREFIX, answer_user_turn
 
 pytestmark = pytest.mark.integration
 
-QUESTIONS = [
-    ("In what year was Velmora founded?", ["1843"]),
-    ("Who is the chief executive of Quillon Dynamics?", ["Odile Varga"]),
-    ("How tall is the Velmora Clock Tower?", ["64 metres", "64 meters", "64"]),
-]
+DEMO_DOCUMENTS = 3
+
+
+def demo_slice() -> tuple[list[str], list[demo.DemoQuestion]]:
+    """The first three bundled demo documents and their six questions (half paraphrased)."""
+    lines = demo.documents_file().read_text().splitlines()[:DEMO_DOCUMENTS]
+    ids = {json.loads(line)["id"] for line in lines}
+    return lines, [q for q in demo.questions() if q.document in ids]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, default_model_dir):
     folder = tmp_path_factory.mktemp("integration")
     facts = folder / "facts.jsonl"
-    facts.write_text("".join(json.dumps(d) + "\n" for d in DEMO_FACTS))
+    facts.write_text("\n".join(demo_slice()[0]) + "\n")
     prag = Prag(home=folder / "home")
     prag.add([facts])
     report = prag.build()
@@ -39,15 +44,26 @@ def test_build_augments_with_valid_pairs_and_encodes_every_document(built):
 
 def test_every_mode_answers(built):
     prag, _ = built
+    question = demo_slice()[1][0]
     for mode in Mode:
-        answer = prag.ask(QUESTIONS[0][0], mode)
+        answer = prag.ask(question.question, mode)
         assert answer.text.strip(), f"{mode.value} gave an empty answer"
-        assert answer.documents[:1] == ([] if mode is Mode.CLOSED else ["velmora"])
+        assert answer.documents[:1] == ([] if mode is Mode.CLOSED else [question.document])
 
 
 def test_adapters_inject_facts_the_model_cannot_know(built):
+    """Greedy answers from a 135M model are brittle (the demo table shows EM); the likelihood of the
+    gold answer is the direct measure of injection: the retrieved adapters must make it more likely."""
     prag, _ = built
-    closed = sum(exact_match(prag.ask(q, Mode.CLOSED).text, golds) for q, golds in QUESTIONS)
-    parametric = sum(exact_match(prag.ask(q, Mode.PRAG).text, golds) for q, golds in QUESTIONS)
-    assert closed == 0
-    assert parametric >= 2
+    questions = demo_slice()[1]
+    assert sum(exact_match(prag.ask(q.question, Mode.CLOSED).text, q.answers) for q in questions) == 0
+    gains = []
+    for q in questions:
+        prompt = prag.generator.chat_prompt(answer_user_turn(q.question), ANSWER_PREFIX)
+        hits = prag.engine.index.search(q.question, 3)
+        adapters = [prag.engine.adapters.get(prag.engine.documents[doc_id].content_hash) for doc_id, _ in hits]
+        gold = f" {q.answers[0]}."
+        with_adapters = prag.generator.continuation_logprob(prompt, gold, factors_for_batch([adapters]))
+        gains.append(with_adapters - prag.generator.continuation_logprob(prompt, gold))
+    assert sum(gain > 0 for gain in gains) >= 5, gains
+    assert sum(gains) / len(gains) > 2.0, gains  # nats: the gold answer became > 7x more likely on average

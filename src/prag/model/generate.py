@@ -108,9 +108,15 @@ class Generator:
                 ids.append(token)
         return ids
 
-    def logits(self, input_ids: Tensor, factors: Factors | None = None) -> Tensor:
+    def continuation_logprob(self, prompt: str, continuation: str, factors: Factors | None = None) -> float:
+        """log p(continuation | prompt) under the model with `factors` plugged in, in nats."""
+        prompt_ids = self._ids(prompt)
+        ids = torch.tensor([prompt_ids + self._ids(continuation)])
         with torch.inference_mode(), self.plug.plugged(factors):
-            return self.model(input_ids=input_ids).logits
+            logprobs = self.model(input_ids=ids).logits[0, :-1].log_softmax(-1)
+        targets = ids[0, 1:]
+        picked = logprobs.gather(1, targets[:, None])[:, 0]
+        return picked[len(prompt_ids) - 1 :].sum().item()
 
 
 class _TextDone(StoppingCriteria):
