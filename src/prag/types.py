@@ -70,13 +70,6 @@ class Augmentation:
         return len(self.qa_pairs)
 
 
-@dataclass(frozen=True)
-class Hit:
-    document: Document
-    score: float
-    rank: int
-
-
 @dataclass
 class Answer:
     question: str

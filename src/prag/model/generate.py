@@ -31,10 +31,6 @@ class Generator:
         self.plug = LoRAPlug(self.model, target_modules)
         self.stop_ids = self._stop_token_ids()
 
-    @property
-    def context_length(self) -> int:
-        return int(getattr(self.model.config, "max_position_embeddings", 2048))
-
     def chat_prompt(self, user: str, assistant_prefix: str = "") -> str:
         messages = [{"role": "user", "content": user}]
         prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
@@ -57,9 +53,6 @@ class Generator:
         """Language modelling on raw text, every token in the loss."""
         ids = self._ids(text) + self.stop_ids[:1]
         return TrainingSequence(ids, [True] * len(ids))
-
-    def count_tokens(self, text: str) -> int:
-        return len(self._ids(text))
 
     @torch.inference_mode()
     def generate(
