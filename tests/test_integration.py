@@ -60,8 +60,7 @@ def test_adapters_inject_facts_the_model_cannot_know(built):
     gains = []
     for q in questions:
         prompt = prag.generator.chat_prompt(answer_user_turn(q.question), ANSWER_PREFIX)
-        hits = prag.engine.index.search(q.question, 3)
-        adapters = [prag.engine.adapters.get(prag.engine.documents[doc_id].content_hash) for doc_id, _ in hits]
+        adapters = prag.engine.load_adapters(prag.engine.retrieve(q.question, 3))
         gold = f" {q.answers[0]}."
         with_adapters = prag.generator.continuation_logprob(prompt, gold, factors_for_batch([adapters]))
         gains.append(with_adapters - prag.generator.continuation_logprob(prompt, gold))

@@ -42,9 +42,9 @@ class Engine:
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             with _timed(timings, "retrieve"):
-                hits = self._retrieve(question, top_k) if mode.retrieves else []
+                hits = self.retrieve(question, top_k) if mode.retrieves else []
             with _timed(timings, "load"):
-                adapters = [self._adapter(doc) for doc in hits] if mode.uses_adapters else []
+                adapters = self.load_adapters(hits) if mode.uses_adapters else []
             with _timed(timings, "merge"):
                 factors = factors_for_batch([adapters]) if adapters else None
             with _timed(timings, "generate"):
@@ -52,10 +52,15 @@ class Engine:
                 text = self._generate(question, passages, factors)
         return Answer(question, text, mode, [doc.id for doc in hits], timings)
 
-    def _retrieve(self, question: str, top_k: int) -> list[Document]:
+    def retrieve(self, question: str, top_k: int) -> list[Document]:
+        """Retrieve: the top-k documents by BM25, in rank order."""
         if self.index is None:
             raise NotBuiltError("the collection has no BM25 index: run `prag build`")
         return [self.documents[doc_id] for doc_id, _ in self.index.search(question, top_k)]
+
+    def load_adapters(self, documents: list[Document]) -> list[LoRAAdapter]:
+        """The documents' adapters, from memory when cached."""
+        return [self._adapter(doc) for doc in documents]
 
     def _adapter(self, doc: Document) -> LoRAAdapter:
         if not self.adapters.store.has(doc.content_hash):
