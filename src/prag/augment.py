@@ -20,7 +20,7 @@ from prag.types import Augmentation, Document, QAPair
 MAX_ANSWER_WORDS = 10
 _QA_LINE = re.compile(r"^\s*(Q|A)\s*[:：]\s*(.*)$")
 _NAME = re.compile(r"\b[A-Z][\w'-]*")
-_YEAR_QUESTION = re.compile(r"^when\b|\b(what|which|in what|in which) year\b")
+_YEAR_QUESTION = re.compile(r"^when\b|\b(what|which) year\b")
 _YEAR = re.compile(r"\d{3,4}")
 _NUMBER_QUESTION = re.compile(r"^how (many|much|long|tall|old|far|high|deep|wide|big)\b")
 
