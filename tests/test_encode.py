@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from prag.config import DEFAULT_RECIPE
-from prag.encode import Encoder, training_sequences
+from prag.encode import BatchLimits, Encoder, training_schedule, training_sequences
+from prag.lora import LoRAAdapter, trainable_factors
 from prag.model import loader
 from prag.model.generate import Generator
 from prag.types import Augmentation, Document, QAPair
@@ -52,3 +53,66 @@ def test_encoding_changes_the_adapter_from_its_start(generator):
     name = next(iter(adapter.factors))
     assert not torch.equal(adapter.factors[name][1], encoder.start.factors[name][1])
     assert encoder.start.factors[name][1].abs().sum() == 0  # the shared start is not modified in place
+
+
+DOCS = [
+    (DOC, AUG),
+    (
+        Document("q", "Quillon Dynamics builds clockwork pumps in Tarsk. Its chief is Odile Varga.", "Quillon"),
+        Augmentation(
+            ("Odile Varga leads Quillon Dynamics, a pump maker in Tarsk.",),
+            (QAPair("Who leads Quillon Dynamics?", "Odile Varga"), QAPair("Where is Quillon Dynamics?", "Tarsk")),
+            1,
+        ),
+    ),
+    (Document("b", "Tashkel Brevik designed the Velmora Clock Tower, which is 64 metres tall.", "Brevik"), Augmentation((), (), 3)),
+    (
+        Document("v", "Velmora lies on the Arn River and trades salt.", "Velmora river"),
+        Augmentation(("Salt is traded in Velmora, a town on the Arn.",), (QAPair("Which river is Velmora on?", "the Arn River"),), 1),
+    ),
+]
+
+
+def one_at_a_time(generator: Generator, recipe, start: LoRAAdapter, doc, aug) -> LoRAAdapter:
+    """The plain reference: batch size 1, the model's own (full-vocabulary) loss, one AdamW per document."""
+    sequences = training_sequences(generator, doc, aug, recipe)
+    adapter = start.detached()
+    params = [t.requires_grad_(True) for pair in adapter.factors.values() for t in pair]
+    optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
+    for index in training_schedule(len(sequences), recipe):
+        ids = torch.tensor([sequences[index].input_ids])
+        labels = ids.masked_fill(~torch.tensor([sequences[index].in_loss]), -100)
+        optimizer.zero_grad()
+        with generator.plug.plugged(trainable_factors([adapter])):
+            generator.model(input_ids=ids, labels=labels).loss.backward()
+        optimizer.step()
+    return adapter.detached()
+
+
+def test_batched_encoding_equals_one_document_at_a_time(generator):
+    """Four documents with 9, 6, 1 and 3 steps (so rows drop out of the batch while others train on),
+    padded to each other's lengths, against the plain loop, at the default learning rate. Tolerance:
+    2e-6 absolute on factors whose entries are of order 0.01-0.1 (measured: at most 3e-7) — float32
+    summation order, nothing more. Adam divides by the gradient's own size, so where a gradient is near
+    zero such noise is scaled up with the learning rate: at lr 1e-2 the same comparison differs by 1e-4."""
+    recipe = replace(DEFAULT_RECIPE, epochs=2)
+    encoder = Encoder(generator, recipe, limits=BatchLimits(max_documents=4, max_tokens=10**6))
+    batched = dict(encoder.encode_many(DOCS))
+    assert len(batched) == len(DOCS)
+    for i, (doc, aug) in enumerate(DOCS):
+        expected = one_at_a_time(generator, recipe, encoder.start, doc, aug)
+        for name, (a, b) in expected.factors.items():
+            got_a, got_b = batched[i].factors[name]
+            assert torch.allclose(got_a, a, atol=2e-6, rtol=0), (doc.id, name, (got_a - a).abs().max())
+            assert torch.allclose(got_b, b, atol=2e-6, rtol=0), (doc.id, name, (got_b - b).abs().max())
+        assert any(not torch.equal(b, torch.zeros_like(b)) for _, b in batched[i].factors.values())
+
+
+def test_documents_with_fewer_steps_stop_moving(generator):
+    """A one-step document trained beside longer ones equals the same document trained alone."""
+    recipe = replace(DEFAULT_RECIPE, epochs=1)
+    encoder = Encoder(generator, recipe, limits=BatchLimits(max_documents=4, max_tokens=10**6))
+    together = dict(encoder.encode_many(DOCS))[2]
+    alone = encoder.encode(*DOCS[2])
+    for name, (a, b) in alone.factors.items():
+        assert torch.allclose(together.factors[name][1], b, atol=1e-6, rtol=0)

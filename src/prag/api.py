@@ -148,12 +148,11 @@ class Prag:
         advance = progress.stage("encode", len(todo))
         if not todo:
             return 0
-        encoder = Encoder(self.generator, self.settings.recipe)
         recipe = self.settings.recipe
         config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
-        for doc in todo:
-            aug = self.catalog.get_augmentation(doc.content_hash, self._augment_key)
-            adapter = encoder.encode(doc, aug)
+        items = [(doc, self.catalog.get_augmentation(doc.content_hash, self._augment_key)) for doc in todo]
+        for i, adapter in Encoder(self.encoding_generator, recipe).encode_many(items):
+            doc, aug = items[i]
             meta = self._provenance(document=doc.id, recipe_config=asdict(recipe), valid_pairs=aug.valid_pairs)
             self.adapter_store.save(doc.content_hash, adapter, config, meta)
             advance(1)
@@ -211,6 +210,14 @@ class Prag:
     @cached_property
     def generator(self) -> Generator:
         return Generator(self.loaded, self.settings.recipe.target_modules)
+
+    @cached_property
+    def encoding_generator(self) -> Generator:
+        """The model that trains adapters: the answering model itself, or a copy in the recipe's precision."""
+        if self.settings.recipe.precision == "fp32":
+            return self.generator
+        loaded = loader.load(self.model_spec, model_cache(self.home), self.settings.recipe.precision)
+        return Generator(loaded, self.settings.recipe.target_modules)
 
     @cached_property
     def adapter_store(self) -> AdapterStore:

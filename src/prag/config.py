@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 SEQUENCE_KINDS = ("passage", "rewrite", "alone", "document")
 LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class Recipe:
     """Seeds the shared initialisation and the order of training sequences."""
     init: str = "random"
     """`random`: peft's default initialisation from `seed`; `warmup`: start from a pre-trained LoRA."""
+    precision: str = "fp32"
+    """Arithmetic of the frozen model during training. `bf16` halves memory traffic and uses the CPU's
+    bf16 dot products; the adapter itself and its optimiser state stay fp32 either way."""
 
     def __post_init__(self) -> None:
         if self.rank < 1:
@@ -50,6 +54,8 @@ class Recipe:
             raise ValueError(f"loss_on must be one of {LOSS_KINDS}, got {self.loss_on!r}")
         if self.init not in INIT_KINDS:
             raise ValueError(f"init must be one of {INIT_KINDS}, got {self.init!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
     @property
     def scaling(self) -> float:
@@ -59,6 +65,9 @@ class Recipe:
         """Hash of every field but the display name: two recipes that train alike share adapters."""
         fields = asdict(self)
         fields.pop("name")
+        # Added after adapters were first stored: hashed only when set, so those adapters stay valid.
+        if fields["precision"] == "fp32":
+            fields.pop("precision")
         return _digest(fields)
 
 

@@ -41,8 +41,10 @@ class LoRALinear(nn.Module):
         y = self.base(x)
         if self.down is None:
             return y
-        # (B, T, in) @ (B|1, in, R) -> (B, T, R) @ (B|1, R, out) -> (B, T, out)
-        return y + (x @ self.down) @ self.up
+        # (B, T, in) @ (B|1, in, R) -> (B, T, R) @ (B|1, R, out) -> (B, T, out), the add fused into
+        # the product: the low-rank path then costs no extra pass over the layer's output.
+        low = x @ self.down
+        return y.baddbmm_(low, self.up.expand(low.shape[0], -1, -1)) if y.dim() == 3 else y + low @ self.up
 
 
 class LoRAPlug:
@@ -116,8 +118,14 @@ def _stack(adapter_sets: list[list[LoRAAdapter]], name: str, dtype: torch.dtype)
     return down, up
 
 
-def trainable_factors(adapter: LoRAAdapter) -> Factors:
-    """Factors that keep the autograd graph to the adapter's parameters, for one adapter over a whole batch."""
-    return {
-        name: (a.T.unsqueeze(0), (adapter.scaling * b).T.unsqueeze(0)) for name, (a, b) in adapter.factors.items()
-    }
+def trainable_factors(adapters: list[LoRAAdapter], dtype: torch.dtype = torch.float32) -> Factors:
+    """One adapter per sequence of the batch, keeping the autograd graph to each adapter's own tensors,
+    so each sequence's loss reaches only its own adapter. A one-element list broadcasts over the batch."""
+    names = adapters[0].factors.keys()
+    return {name: _stack_trainable(adapters, name, dtype) for name in names}
+
+
+def _stack_trainable(adapters: list[LoRAAdapter], name: str, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    down = torch.stack([adapter.factors[name][0] for adapter in adapters]).transpose(1, 2)
+    up = torch.stack([adapter.scaling * adapter.factors[name][1] for adapter in adapters]).transpose(1, 2)
+    return down.to(dtype), up.to(dtype)

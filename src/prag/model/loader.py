@@ -53,15 +53,34 @@ def resolve(spec: str, cache: Path) -> Path:
     )
 
 
-def load(spec: str, cache: Path) -> LoadedModel:
+def load(spec: str, cache: Path, precision: str = "fp32") -> LoadedModel:
     path = resolve(spec, cache)
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(precision))
     model.eval()
     model.requires_grad_(False)
     return LoadedModel(spec, path, fingerprint(path, cache), model, tokenizer)
+
+
+def torch_dtype(precision: str) -> torch.dtype:
+    """fp32, or bf16 where the CPU multiplies bf16 natively; elsewhere bf16 is emulated and slower than fp32."""
+    if precision == "fp32":
+        return torch.float32
+    if precision != "bf16":
+        raise ModelError(f"unknown precision {precision!r}: use fp32 or bf16")
+    if not cpu_has_bf16():
+        raise ModelError("this CPU has no native bf16 arithmetic (avx512_bf16 or amx_bf16): use precision fp32")
+    return torch.bfloat16
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
 
 def fingerprint(path: Path, cache: Path) -> str:
