@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 from prag import DEFAULT_RECIPE, PAPER_RECIPE, Mode, Prag, Recipe, Settings
 from prag.eval import demo
@@ -29,6 +30,8 @@ CANDIDATES = {
     "e3-lr3e-3-answer-doc": candidate("e3-lr3e-3-answer-doc", 3, 3e-3, "answer", ALL_SEQUENCES),
     "e3-lr1e-3-content": candidate("e3-lr1e-3-content", 3, 1e-3, "content"),
     "e3-lr3e-4-content": candidate("e3-lr3e-4-content", 3, 3e-4, "content"),
+    "default-bf16": replace(DEFAULT_RECIPE, name="default-bf16", precision="bf16"),
+    "paper-bf16": replace(PAPER_RECIPE, name="paper-bf16", precision="bf16"),
 }
 assert CANDIDATES["e3-lr1e-3-content"].fingerprint() == DEFAULT_RECIPE.fingerprint()
 

@@ -38,3 +38,31 @@ def test_errors_are_one_clear_line_and_exit_2(tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
     result = run("--home", str(tmp_path / "h"), "--recipe", "nope", "status")
     assert result.exit_code == 2 and "unknown recipe" in result.output
+
+
+def test_ask_answers_a_file_of_questions_in_batches(tiny_model_dir, facts_file, tmp_path):
+    home = str(tmp_path / "cli-home")
+    common = ["--home", home, "--model", str(tiny_model_dir), "--recipe", "paper"]
+    run(*common, "add", str(facts_file))
+    run(*common, "build")
+    plain = tmp_path / "questions.txt"
+    plain.write_text("When was Velmora founded?\n\nWho runs Quillon Dynamics?\nHow tall is the clock tower?\n")
+    result = run(*common, "ask", "--questions", str(plain), "--mode", "prag", "--json")
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [a["question"] for a in lines] == ["When was Velmora founded?", "Who runs Quillon Dynamics?", "How tall is the clock tower?"]
+    assert [a["documents"][0] for a in lines] == ["velmora", "quillon", "brevik"] and lines[0]["batch_size"] == 3
+    jsonl = tmp_path / "questions.jsonl"
+    jsonl.write_text('{"question": "When was Velmora founded?", "answers": ["1843"]}\n')
+    assert run(*common, "ask", "--questions", str(jsonl), "--mode", "rag").exit_code == 0
+
+
+def test_ask_needs_exactly_one_question_source(tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text("Where?\n")
+    both = run("--home", str(tmp_path / "h"), "ask", "Where?", "--questions", str(questions))
+    assert both.exit_code == 2 and "either a question or --questions" in both.output
+    assert run("--home", str(tmp_path / "h"), "ask").exit_code == 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"q": "Where?"}\n')
+    result = run("--home", str(tmp_path / "h"), "ask", "--questions", str(bad))
+    assert result.exit_code == 2 and f"{bad}:1" in result.output

@@ -9,7 +9,7 @@ import pytest
 from prag import Prag
 from prag.config import IngestConfig
 from prag.errors import InputError, NotBuiltError
-from prag.ingest import chunk, make_document
+from prag.ingest import chunk, make_document, read_questions
 
 
 def write_jsonl(path, rows):
@@ -94,3 +94,17 @@ def test_invalid_collection_names_and_missing_collections():
         Prag(collection="../etc")
     with pytest.raises(NotBuiltError, match="does not exist"):
         Prag(collection="nothing-here").ask("Where is Velmora?", "rag")
+
+
+def test_question_files_are_plain_lines_or_jsonl(tmp_path):
+    plain = tmp_path / "q.txt"
+    plain.write_text("Who founded Velmora?\n\n  When?  \n")
+    assert read_questions(plain) == ["Who founded Velmora?", "When?"]
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text('{"question": "Who?", "answers": ["x"]}\n{"question": ""}\n')
+    with pytest.raises(InputError, match=r"q.jsonl:2: .*\"question\""):
+        read_questions(jsonl)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n")
+    with pytest.raises(InputError, match="no questions"):
+        read_questions(empty)

@@ -66,3 +66,15 @@ def test_adapters_inject_facts_the_model_cannot_know(built):
         gains.append(with_adapters - prag.generator.continuation_logprob(prompt, gold))
     assert sum(gain > 0 for gain in gains) >= 5, gains
     assert sum(gains) / len(gains) > 2.0, gains  # nats: the gold answer became > 7x more likely on average
+
+
+def test_a_batch_of_questions_is_answered_as_one_at_a_time(built):
+    """Six questions whose retrieved documents differ, in one generation with per-question adapter sets."""
+    prag, _ = built
+    questions = [q.question for q in demo_slice()[1]]
+    for mode in (Mode.PRAG, Mode.COMBINE):
+        batched = prag.ask_many(questions, mode)
+        alone = [prag.ask(q, mode) for q in questions]
+        assert [a.text for a in batched] == [a.text for a in alone], mode
+        assert [a.documents for a in batched] == [a.documents for a in alone]
+        assert len({tuple(a.documents) for a in batched}) > 1 and {a.batch_size for a in batched} == {6}

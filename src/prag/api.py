@@ -17,7 +17,7 @@ from prag.encode import Encoder
 from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
 from prag.eval import demo
-from prag.ingest import read_files
+from prag.ingest import read_files, read_questions
 from prag.model import loader
 from prag.model.generate import Generator
 from prag.paths import model_cache, prag_home
@@ -76,6 +76,10 @@ def parse_mode(mode: str | Mode) -> Mode:
         return Mode(mode)
     except ValueError:
         raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(m.value for m in Mode)}") from None
+
+
+def questions_from_file(path: str | Path) -> list[str]:
+    return read_questions(Path(path))
 
 
 class Prag:
@@ -162,6 +166,27 @@ class Prag:
 
     def ask(self, question: str, mode: str | Mode = Mode.PRAG, top_k: int | None = None) -> Answer:
         return self.engine.ask(question, parse_mode(mode), top_k)
+
+    def ask_many(
+        self,
+        questions: list[str],
+        mode: str | Mode = Mode.PRAG,
+        top_k: int | None = None,
+        on_batch: Callable[[list[Answer]], None] | None = None,
+    ) -> list[Answer]:
+        """Answers in batches of `settings.answer.batch_size`, each batch in one generation with
+        per-question adapter sets; `on_batch` sees each batch as it finishes."""
+        mode = parse_mode(mode)
+        if not questions:
+            raise InputError("no questions given")
+        size = self.settings.answer.batch_size
+        answers: list[Answer] = []
+        for start in range(0, len(questions), size):
+            batch = self.engine.ask_many(questions[start : start + size], mode, top_k)
+            answers.extend(batch)
+            if on_batch:
+                on_batch(batch)
+        return answers
 
     @cached_property
     def engine(self) -> Engine:
@@ -259,9 +284,14 @@ def _unique_by_hash(documents: list[Document]) -> list[Document]:
     return list(seen.values())
 
 
-def run_demo(home: str | Path | None = None, model: str = loader.DEFAULT_MODEL, progress: Progress = _Silent()) -> list[demo.ModeScore]:
+def run_demo(
+    home: str | Path | None = None,
+    model: str = loader.DEFAULT_MODEL,
+    progress: Progress = _Silent(),
+    settings: Settings = Settings(),
+) -> list[demo.ModeScore]:
     """Builds the bundled demo collection and scores every mode on its questions."""
-    prag = Prag(home, collection="demo", model=model)
+    prag = Prag(home, collection="demo", model=model, settings=settings)
     prag.add([demo.documents_file()])
     prag.build(progress)
     items = demo.questions()

@@ -93,7 +93,9 @@ class AugmentConfig:
     rewrite_tokens: int = 160
     qa_tokens_per_pair: int = 32
     seed: int = 0
-    batch_size: int = 8
+    batch_size: int = 32
+    """Documents generated for together. Greedy outputs do not depend on it (bench/augment.py checks);
+    sampled retries draw their random numbers per batch, so it is part of the fingerprint."""
 
     def fingerprint(self) -> str:
         return _digest(asdict(self))
@@ -107,6 +109,8 @@ class AnswerConfig:
     max_new_tokens: int = 24
     adapter_cache_bytes: int = 512 * 2**20
     """Bound on adapters kept in memory; a cached adapter is never read from disk again."""
+    batch_size: int = 8
+    """Questions answered together in one generation when many are asked at once."""
 
 
 @dataclass(frozen=True)

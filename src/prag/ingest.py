@@ -1,4 +1,4 @@
-"""Reading user files into validated documents: JSONL, .txt and .md. Every file is checked before anything is added."""
+"""Reading user files: documents (JSONL, .txt, .md) and question lists. Every file is checked whole before use."""
 
 from __future__ import annotations
 
@@ -107,3 +107,32 @@ def _check_unique_ids(documents: list[Document]) -> None:
         if doc.id in seen and seen[doc.id] != doc.content_hash:
             raise InputError(f"document id {doc.id!r} appears twice with different text")
         seen[doc.id] = doc.content_hash
+
+
+def read_questions(path: Path) -> list[str]:
+    """One question per line, or JSONL with a "question" field per line (other fields are ignored,
+    so an evaluation file can be passed as it is). Blank lines are skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not valid UTF-8 (byte {e.start})") from None
+    questions = [_question_from_line(line.strip(), f"{path}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+    if not questions:
+        raise InputError(f"{path}: no questions in file")
+    return questions
+
+
+def _question_from_line(line: str, where: str) -> str:
+    if not line.startswith("{"):
+        return line
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}: not valid JSON ({e.msg})") from None
+    question = record.get("question") if isinstance(record, dict) else None
+    if not isinstance(question, str) or not question.strip():
+        raise InputError(f"{where}: expected a JSON object with a non-empty string field \"question\"")
+    return question.strip()

@@ -78,7 +78,9 @@ class Answer:
     documents: list[str] = field(default_factory=list)
     """Retrieved document ids in rank order."""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds per stage: retrieve, load, merge, generate, total."""
+    """Seconds per stage: retrieve, load, merge, generate, total — of the whole batch it was answered in."""
+    batch_size: int = 1
+    """How many questions were answered together in one generation."""
 
     def to_dict(self) -> dict:
         return {
@@ -87,4 +89,5 @@ class Answer:
             "mode": self.mode.value,
             "documents": self.documents,
             "timings": self.timings,
+            "batch_size": self.batch_size,
         }

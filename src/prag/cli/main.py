@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Callable, Iterator, Optional
 
@@ -13,8 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from prag.api import Prag, run_demo
-from prag.config import RECIPES, Settings
+from prag.api import Prag, questions_from_file, run_demo
+from prag.config import PRECISIONS, RECIPES, Settings
 from prag.errors import InputError, PragError
 from prag.types import Mode
 
@@ -28,11 +29,20 @@ class _State:
     collection: str = "default"
     model: str = "default"
     recipe: str = "default"
+    precision: Optional[str] = None
 
     def open(self) -> Prag:
+        return Prag(self.home, self.collection, self.model, self.settings())
+
+    def settings(self) -> Settings:
         if self.recipe not in RECIPES:
             raise InputError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
-        return Prag(self.home, self.collection, self.model, Settings(recipe=RECIPES[self.recipe]))
+        recipe = RECIPES[self.recipe]
+        if self.precision is not None:
+            if self.precision not in PRECISIONS:
+                raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
+            recipe = replace(recipe, precision=self.precision)
+        return Settings(recipe=recipe)
 
 
 state = _State()
@@ -44,9 +54,12 @@ def options(
     collection: Annotated[str, typer.Option(help="Collection name.")] = "default",
     model: Annotated[str, typer.Option(help="default | qwen-coder-0.5b | path to a Hugging Face folder.")] = "default",
     recipe: Annotated[str, typer.Option(help=f"Encoding recipe: {' | '.join(RECIPES)}.")] = "default",
+    precision: Annotated[
+        Optional[str], typer.Option(help="Training arithmetic, overriding the recipe's: fp32 | bf16 (CPUs with avx512_bf16/amx).")
+    ] = None,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
-    state.home, state.collection, state.model, state.recipe = home, collection, model, recipe
+    state.home, state.collection, state.model, state.recipe, state.precision = home, collection, model, recipe, precision
 
 
 @app.command()
@@ -69,18 +82,31 @@ def build() -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question.")],
+    question: Annotated[Optional[str], typer.Argument(help="The question (or use --questions).")] = None,
+    questions: Annotated[
+        Optional[Path], typer.Option("--questions", help="A file of questions: one per line, or JSONL with a \"question\" field.")
+    ] = None,
     mode: Annotated[str, typer.Option(help="closed | rag | prag | combine")] = "prag",
     top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
 ) -> None:
-    """Answer a question: Retrieve, Update, Generate."""
+    """Answer questions: Retrieve, Update, Generate. A file of questions is answered in batches."""
     with _errors():
-        answer = state.open().ask(question, mode, top_k)
-    if as_json:
-        out.print_json(json.dumps(answer.to_dict()))
-    else:
-        out.print(answer.text)
+        if (question is None) == (questions is None):
+            raise InputError("give either a question or --questions FILE")
+        prag = state.open()
+        if question is not None:
+            _print_answers([prag.ask(question, mode, top_k)], as_json)
+            return
+        items = questions_from_file(questions)
+        with _progress() as progress:
+            advance = progress.stage("answer", len(items))
+            prag.ask_many(items, mode, top_k, on_batch=lambda batch: (_print_answers(batch, as_json), advance(len(batch))))
+
+
+def _print_answers(answers: list, as_json: bool) -> None:
+    for answer in answers:
+        typer.echo(json.dumps(answer.to_dict()) if as_json else answer.text)
 
 
 @app.command()
@@ -99,7 +125,7 @@ def status() -> None:
 def demo() -> None:
     """Build the bundled demo collection and score every mode on its questions."""
     with _errors(), _progress() as progress:
-        scores = run_demo(state.home, state.model, progress)
+        scores = run_demo(state.home, state.model, progress, state.settings())
     table = Table(title=f"prag demo · model {state.model} · 48 questions about invented facts")
     for column in ("mode", "EM", "F1", "EM (paraphrased)", "mean latency (s)"):
         table.add_column(column, justify="right")

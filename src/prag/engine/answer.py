@@ -35,28 +35,47 @@ class Engine:
         self.config = config
 
     def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
-        question = validate_question(question)
+        return self.ask_many([question], mode, top_k)[0]
+
+    def ask_many(self, questions: list[str], mode: Mode, top_k: int | None = None) -> list[Answer]:
+        """Answers a batch in one generation: each question retrieves its own documents and, when the
+        mode injects adapters, runs with its own adapter set in the same forward passes. Every answer
+        carries the batch's stage timings (the time its caller waited)."""
+        questions = [validate_question(q) for q in questions]
+        if not questions:
+            raise InputError("no questions given")
         top_k = self.config.top_k if top_k is None else top_k
         if top_k < 1:
             raise InputError(f"top_k must be at least 1, got {top_k}")
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             with _timed(timings, "retrieve"):
-                hits = self.retrieve(question, top_k) if mode.retrieves else []
+                hits = [self.retrieve(q, top_k) if mode.retrieves else [] for q in questions]
             with _timed(timings, "load"):
-                adapters = self.load_adapters(hits) if mode.uses_adapters else []
+                adapter_sets = [self.load_adapters(docs) for docs in hits] if mode.uses_adapters else []
             with _timed(timings, "merge"):
-                factors = factors_for_batch([adapters]) if adapters else None
+                factors = factors_for_batch(adapter_sets) if adapter_sets else None
             with _timed(timings, "generate"):
-                passages = [doc.passage for doc in hits] if mode.uses_passages else None
-                text = self._generate(question, passages, factors)
-        return Answer(question, text, mode, [doc.id for doc in hits], timings)
+                passages = [[doc.passage for doc in docs] if mode.uses_passages else None for docs in hits]
+                texts = self._generate(questions, passages, factors)
+        return [
+            Answer(q, text, mode, [doc.id for doc in docs], dict(timings), len(questions))
+            for q, text, docs in zip(questions, texts, hits)
+        ]
 
     def retrieve(self, question: str, top_k: int) -> list[Document]:
         """Retrieve: the top-k documents by BM25, in rank order."""
         if self.index is None:
             raise NotBuiltError("the collection has no BM25 index: run `prag build`")
         return [self.documents[doc_id] for doc_id, _ in self.index.search(question, top_k)]
+
+    def preload(self) -> int:
+        """Reads every encoded document's adapter into memory (up to the cache's bound), so that no
+        question waits on the disk; returns how many are resident."""
+        hashes = {doc.content_hash for doc in self.documents.values() if self.adapters.store.has(doc.content_hash)}
+        for content_hash in sorted(hashes):
+            self.adapters.get(content_hash)
+        return len(self.adapters)
 
     def load_adapters(self, documents: list[Document]) -> list[LoRAAdapter]:
         """The documents' adapters, from memory when cached."""
@@ -67,10 +86,10 @@ class Engine:
             raise NotBuiltError(f"document {doc.id!r} has no adapter for this model and recipe: run `prag build`")
         return self.adapters.get(doc.content_hash)
 
-    def _generate(self, question: str, passages: list[str] | None, factors: Factors | None) -> str:
-        prompt = self.generator.chat_prompt(answer_user_turn(question, passages), ANSWER_PREFIX)
-        output = self.generator.generate([prompt], self.config.max_new_tokens, factors=factors, done=_has_first_line)[0]
-        return short_answer(output)
+    def _generate(self, questions: list[str], passages: list[list[str] | None], factors: Factors | None) -> list[str]:
+        prompts = [self.generator.chat_prompt(answer_user_turn(q, p), ANSWER_PREFIX) for q, p in zip(questions, passages)]
+        outputs = self.generator.generate(prompts, self.config.max_new_tokens, factors=factors, done=_has_first_line)
+        return [short_answer(output) for output in outputs]
 
 
 def validate_question(question: str) -> str:

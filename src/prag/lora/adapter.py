@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 from torch import Tensor
@@ -24,6 +25,12 @@ class LoRAAdapter:
     @property
     def nbytes(self) -> int:
         return sum(a.numel() * a.element_size() + b.numel() * b.element_size() for a, b in self.factors.values())
+
+    @cached_property
+    def low_rank_path(self) -> dict[str, tuple[Tensor, Tensor]]:
+        """Per module (Aᵀ, s·Bᵀ), laid out as the unmerged path multiplies them; computed once, so a
+        resident adapter costs nothing to prepare per question. For stored (immutable) adapters only."""
+        return {n: (a.T.contiguous(), (self.scaling * b).T.contiguous()) for n, (a, b) in self.factors.items()}
 
     def delta_weight(self, name: str) -> Tensor:
         a, b = self.factors[name]

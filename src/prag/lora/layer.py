@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from prag.lora.adapter import LoRAAdapter
@@ -104,18 +105,19 @@ def _same_set(x: list[LoRAAdapter], y: list[LoRAAdapter]) -> bool:
 
 
 def _stack(adapter_sets: list[list[LoRAAdapter]], name: str, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    a0, b0 = next(a for s in adapter_sets for a in s).factors[name]
-    ranks = [sum(adapter.rank for adapter in s) for s in adapter_sets]
-    down = torch.zeros(len(adapter_sets), a0.shape[1], max(ranks), dtype=dtype)
-    up = torch.zeros(len(adapter_sets), max(ranks), b0.shape[0], dtype=dtype)
-    for i, adapters in enumerate(adapter_sets):
-        col = 0
-        for adapter in adapters:
-            a, b = adapter.factors[name]
-            down[i, :, col : col + adapter.rank] = a.T
-            up[i, col : col + adapter.rank, :] = adapter.scaling * b.T
-            col += adapter.rank
-    return down, up
+    rank = max(sum(adapter.rank for adapter in s) for s in adapter_sets)
+    downs, ups = [], []
+    for adapters in adapter_sets:
+        paths = [adapter.low_rank_path[name] for adapter in adapters]
+        if paths:
+            down, up = torch.cat([p[0] for p in paths], 1), torch.cat([p[1] for p in paths], 0)
+        else:
+            a, b = next(a for s in adapter_sets for a in s).low_rank_path[name]
+            down, up = a.new_zeros(a.shape[0], 0), b.new_zeros(0, b.shape[1])
+        missing = rank - down.shape[1]
+        downs.append(F.pad(down, (0, missing)) if missing else down)
+        ups.append(F.pad(up, (0, 0, 0, missing)) if missing else up)
+    return torch.stack(downs).to(dtype), torch.stack(ups).to(dtype)
 
 
 def trainable_factors(adapters: list[LoRAAdapter], dtype: torch.dtype = torch.float32) -> Factors:

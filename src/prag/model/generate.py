@@ -30,6 +30,8 @@ class Generator:
         self.tokenizer = loaded.tokenizer
         self.plug = LoRAPlug(self.model, target_modules)
         self.stop_ids = self._stop_token_ids()
+        self.generated_tokens = 0
+        """Tokens generated so far (up to each sequence's stop), for throughput figures."""
 
     def chat_prompt(self, user: str, assistant_prefix: str = "") -> str:
         messages = [{"role": "user", "content": user}]
@@ -84,7 +86,17 @@ class Generator:
                 **sampling,
             )
         new_tokens = out[:, prompt_length:]
+        self.generated_tokens += sum(self._length_to_stop(row) for row in new_tokens.tolist())
         return [self.tokenizer.decode(row, skip_special_tokens=True) for row in new_tokens]
+
+    def _length_to_stop(self, tokens: list[int]) -> int:
+        """A finished sequence is padded to the batch's length; count it up to its stop token only."""
+        for i, token in enumerate(tokens):
+            if token in self.stop_ids:
+                return i + 1
+            if token == self.tokenizer.pad_token_id:
+                return i
+        return len(tokens)
 
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]

@@ -87,6 +87,9 @@ class AdapterCache:
         self._bytes = 0
         self.disk_reads = 0
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get(self, content_hash: str) -> LoRAAdapter:
         if content_hash in self._items:
             self._items.move_to_end(content_hash)
