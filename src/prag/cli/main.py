@@ -101,7 +101,12 @@ def ask(
         items = questions_from_file(questions)
         with _progress() as progress:
             advance = progress.stage("answer", len(items))
-            prag.ask_many(items, mode, top_k, on_batch=lambda batch: (_print_answers(batch, as_json), advance(len(batch))))
+
+            def show(batch: list) -> None:
+                _print_answers(batch, as_json)
+                advance(len(batch))
+
+            prag.ask_many(items, mode, top_k, on_batch=show)
 
 
 def _print_answers(answers: list, as_json: bool) -> None:
