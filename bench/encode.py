@@ -103,15 +103,14 @@ def time_prag(loaded, recipe, items) -> dict:
     for _ in encoder.encode_many(items):
         pass
     seconds = time.perf_counter() - start
-    tokens, loss_tokens, padded, rows = 0, 0, 0, []
+    tokens, loss_tokens, rows = 0, 0, []
     for batch in plan_batches(plans, encoder.limits):
         for step in range(max(len(plans[i].schedule) for i in batch)):
             seqs = [plans[i].sequences[plans[i].schedule[step]] for i in batch if step < len(plans[i].schedule)]
             tokens += sum(len(s.input_ids) for s in seqs)
             loss_tokens += sum(sum(s.in_loss[1:]) for s in seqs)
-            padded += len(seqs) * max(len(s.input_ids) for s in seqs)
             rows.append(len(seqs) * max(len(s.input_ids) for s in seqs))
-    return {"seconds": seconds, "tokens": tokens, "loss_tokens": loss_tokens, "padded_tokens": padded, "rows_per_step": rows}
+    return {"seconds": seconds, "tokens": tokens, "loss_tokens": loss_tokens, "padded_tokens": sum(rows), "rows_per_step": rows}
 
 
 def time_reference(loaded, recipe, plans: list[TrainingPlan], pad_to: int | None) -> dict:

@@ -36,17 +36,21 @@ def read_files(paths: list[Path], config: IngestConfig) -> Ingested:
 
 
 def _read_file(path: Path) -> list[Document]:
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not valid UTF-8 (byte {e.start}); convert it to UTF-8 first") from None
+    text = _read_text(path)
     if path.suffix == ".jsonl":
         return _parse_jsonl(path, text)
     if path.suffix in TEXT_SUFFIXES:
         return [make_document(text, title=path.stem, where=str(path))]
     raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .jsonl, .txt or .md")
+
+
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not valid UTF-8 (byte {e.start}); convert it to UTF-8 first") from None
 
 
 def _parse_jsonl(path: Path, text: str) -> list[Document]:
@@ -113,12 +117,7 @@ def read_questions(path: Path) -> list[str]:
     """One question per line, or JSONL with a "question" field per line (other fields are ignored,
     so an evaluation file can be passed as it is). Blank lines are skipped."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not valid UTF-8 (byte {e.start})") from None
+    lines = _read_text(path).splitlines()
     questions = [_question_from_line(line.strip(), f"{path}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
     if not questions:
         raise InputError(f"{path}: no questions in file")
