@@ -21,6 +21,7 @@ import time
 import torch
 
 from prag import Mode, Prag, Settings
+from prag.types import CORE_MODES
 from prag.engine import Engine
 from prag.eval import demo
 from prag.lora import factors_for_batch
@@ -48,7 +49,7 @@ def main() -> None:
 
     timings: dict[str, list[dict[str, float]]] = {m: [] for m in ("closed", "rag", "prag", "combine", "prag-disk")}
     for question in questions:
-        for mode in Mode:
+        for mode in CORE_MODES:
             timings[mode.value].append(engine.ask(question, mode).timings)
         timings["prag-disk"].append(from_disk.ask(question, Mode.PRAG).timings)
 

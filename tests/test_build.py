@@ -104,6 +104,9 @@ def test_every_mode_answers_with_retrieved_documents_and_timings(tiny):
     for mode in Mode:
         answer = tiny.ask("When was Velmora founded?", mode, top_k=2)
         assert answer.mode is mode
+        if mode.active:
+            assert set(answer.timings) == {"retrieve", "generate", "total"} and set(answer.documents) <= {"velmora", "quillon", "brevik"}
+            continue
         assert len(answer.documents) == (0 if mode is Mode.CLOSED else 2)
         assert set(answer.timings) == {"retrieve", "load", "merge", "generate", "total"}
     assert tiny.ask("When was Velmora founded?", "rag").documents[0] == "velmora"

@@ -47,6 +47,9 @@ def test_every_mode_answers(built):
     question = demo_slice()[1][0]
     for mode in Mode:
         answer = prag.ask(question.question, mode)
+        if mode.active:  # retrieves only when unsure, with queries of its own making
+            assert answer.raw.strip() and set(answer.documents) <= {d.id for d in prag.documents()}
+            continue
         assert answer.text.strip(), f"{mode.value} gave an empty answer"
         assert answer.documents[:1] == ([] if mode is Mode.CLOSED else [question.document])
 

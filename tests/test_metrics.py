@@ -1,4 +1,6 @@
-from prag.eval.metrics import exact_match, f1_score, normalize_answer
+import pytest
+
+from prag.eval.metrics import exact_match, extract_answer, f1_score, normalize_answer
 
 
 def test_normalize_drops_case_punctuation_articles_and_spaces():
@@ -23,3 +25,31 @@ def test_yes_no_only_score_when_equal():
     assert f1_score("yes it is", ["yes"]) == 0.0
     assert f1_score("no", ["no way"]) == 0.0
     assert f1_score("noanswer", ["no answer"]) == 0.0
+
+
+def test_aliases_articles_and_punctuation():
+    assert exact_match("The United States.", ["USA", "United States"]) == 1.0
+    assert f1_score("an Oak tree!", ["oak"]) == 2 * (0.5 * 1.0) / 1.5
+    assert exact_match("Dr. Who", ["dr who"]) == 1.0
+
+
+def test_paper_protocol_cuts_at_the_first_stop_and_full_keeps_the_line():
+    generated = " August 25, 1963.\nMore text"
+    assert extract_answer(generated, "paper") == "August 25"
+    assert extract_answer(generated, "full") == "August 25, 1963"
+    assert f1_score(extract_answer(generated, "full"), ["August 25, 1963"]) == 1.0
+    assert f1_score(extract_answer(generated, "paper"), ["August 25, 1963"]) < 1.0
+
+
+def test_chain_of_thought_scores_what_follows_the_answer_is():
+    generated = " Jaws was directed by Spielberg. He was born in Cincinnati, Ohio. So the answer is Cincinnati, Ohio."
+    assert extract_answer(generated, "paper", cot=True) == "Cincinnati"
+    assert extract_answer(generated, "full", cot=True) == "Cincinnati, Ohio"
+    assert extract_answer(" THE ANSWER IS: no.", "paper", cot=True) == "no"
+    # No "the answer is": the whole text is scored, as the reference code does.
+    assert extract_answer(" Cincinnati.", "paper", cot=True) == "Cincinnati"
+
+
+def test_unknown_protocol_is_refused():
+    with pytest.raises(ValueError):
+        extract_answer("x", "lenient")

@@ -5,29 +5,35 @@ The CLI and (later) the server import only this module, `config` and `types`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from prag import __version__
 from prag.augment import Augmenter
 from prag.config import Settings
-from prag.encode import Encoder
+from prag.encode import Encoder, TrainingPlan, training_schedule
 from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
-from prag.eval import demo
+from prag.eval import datasets, demo, report
+from prag.eval import run as evaluation
 from prag.ingest import read_files, read_questions
 from prag.model import loader
+from prag.lora import LoRAAdapter
 from prag.model.generate import Generator
+from prag.model.prompts import answer_assistant_turn, answer_user_turn
 from prag.paths import model_cache, prag_home
 from prag.retrieve import BM25Index
 from prag.retrieve.bm25 import corpus_digest
 from prag.store import db as sqlite
-from prag.store.adapters import AdapterCache, AdapterStore, peft_config
+from prag.store.adapters import AdapterCache, AdapterStore, adapter_digest, peft_config
+from prag.store.files import write_json_atomic
 from prag.store.catalog import Catalog
 from prag.store.locks import exclusive
-from prag.types import Answer, Document, Mode
+from prag.types import CORE_MODES, Answer, Document, Mode, QAPair
 
 COLLECTION_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -78,6 +84,16 @@ def parse_mode(mode: str | Mode) -> Mode:
         raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(m.value for m in Mode)}") from None
 
 
+def write_report(folder: str | Path) -> Path:
+    """Regenerates a run folder's results, report and plots from its files."""
+    return report.write(Path(folder))
+
+
+def combined_report(folders: list[str | Path]) -> str:
+    """Several run folders as one table shaped like the paper's Table 1."""
+    return report.render_combined([report.summarize(Path(f)) for f in folders])
+
+
 def questions_from_file(path: str | Path) -> list[str]:
     return read_questions(Path(path))
 
@@ -115,15 +131,30 @@ class Prag:
 
     # -- build ---------------------------------------------------------------------------------
 
-    def build(self, progress: Progress = _Silent(), encode: bool = True) -> BuildReport:
-        """Indexes, then augments and encodes every document not yet done; safe to interrupt and rerun."""
+    def add_documents(self, documents: list[Document], source: str) -> AddReport:
+        """Adds already-made documents (e.g. a benchmark's paragraphs) in one transaction."""
+        result = self.catalog.add_documents(self.collection, documents, source=source)
+        return AddReport(result.added, result.unchanged)
+
+    def build(
+        self,
+        progress: Progress = _Silent(),
+        encode: bool = True,
+        augment: bool = True,
+        only: Iterable[str] | None = None,
+    ) -> BuildReport:
+        """Indexes every document, then augments and encodes those not yet done — all of them, or only
+        the ids in `only`. Safe to interrupt and rerun."""
         self.catalog.require_collection(self.collection)
         with exclusive(self._collection_dir / "build.lock", f"a build of collection {self.collection!r}"):
             documents = self.documents()
             if not documents:
                 raise NotBuiltError(f"collection {self.collection!r} has no documents")
             self._build_index(documents)
-            valid = self._augment_missing(documents, progress)
+            if only is not None:
+                wanted = set(only)
+                documents = [d for d in documents if d.id in wanted]
+            valid = self._augment_missing(documents, progress) if augment or encode else []
             encoded = self._encode_missing(documents, progress) if encode else 0
         return BuildReport(len(documents), len(valid), encoded, valid)
 
@@ -155,7 +186,7 @@ class Prag:
         recipe = self.settings.recipe
         config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
         items = [(doc, self.catalog.get_augmentation(doc.content_hash, self._augment_key)) for doc in todo]
-        for i, adapter in Encoder(self.encoding_generator, recipe).encode_many(items):
+        for i, adapter in Encoder(self.encoding_generator, recipe, start=self._start_adapter()).encode_many(items):
             doc, aug = items[i]
             meta = self._provenance(document=doc.id, recipe_config=asdict(recipe), valid_pairs=aug.valid_pairs)
             self.adapter_store.save(doc.content_hash, adapter, config, meta)
@@ -196,7 +227,60 @@ class Prag:
         if index.digest != corpus_digest(documents):
             raise NotBuiltError(f"collection {self.collection!r} changed since its last build: run `prag build`")
         cache = AdapterCache(self.adapter_store, self.settings.answer.adapter_cache_bytes)
-        return Engine(self.generator, index, {d.id: d for d in documents}, cache, self.settings.answer)
+        return Engine(
+            self.generator,
+            index,
+            {d.id: d for d in documents},
+            cache,
+            self.settings.answer,
+            augmentation=lambda doc: self.catalog.get_augmentation(doc.content_hash, self._augment_key),
+        )
+
+    @cached_property
+    def closed_book(self) -> Engine:
+        """An engine with no collection behind it, for closed-book answers."""
+        cache = AdapterCache(self.adapter_store, self.settings.answer.adapter_cache_bytes)
+        return Engine(self.generator, None, {}, cache, self.settings.answer)
+
+    # -- warm-up -------------------------------------------------------------------------------
+
+    def train_warmup(self, pairs: list[QAPair], name: str, source: dict) -> str:
+        """The paper's warm-up (Table 2): one LoRA trained for one epoch on question → answer pairs with
+        no passages, which document adapters can then start from. Returns its digest."""
+        if not pairs:
+            raise InputError("no question-answer pairs to warm up on")
+        recipe = replace(self.settings.recipe, init="random", warmup="", epochs=1)
+        generator = self.encoding_generator
+        sequences = [
+            generator.training_sequence(answer_user_turn(p.question), answer_assistant_turn(p.answer), recipe.loss_on, [])
+            for p in pairs
+        ]
+        plan = TrainingPlan(sequences, training_schedule(len(sequences), recipe))
+        adapter = Encoder(generator, recipe).train([plan])[0]
+        digest = adapter_digest(adapter)
+        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
+        meta = self._provenance(warmup=name, pairs=len(pairs), recipe_config=asdict(recipe), **source)
+        self._warmups.save(digest, adapter, config, meta)
+        write_json_atomic(self._warmups.folder / f"{name}.json", {"digest": digest, **source})
+        return digest
+
+    def warmup_digest(self, name: str) -> str:
+        path = self._warmups.folder / f"{name}.json"
+        if not path.is_file():
+            raise NotBuiltError(f"no warm-up LoRA named {name!r} for this model: run `prag warmup` first")
+        return json.loads(path.read_text())["digest"]
+
+    def _start_adapter(self) -> LoRAAdapter | None:
+        recipe = self.settings.recipe
+        if recipe.init != "warmup":
+            return None
+        if not self._warmups.has(recipe.warmup):
+            raise NotBuiltError(f"the warm-up LoRA {recipe.warmup} is missing: run `prag warmup` again")
+        return self._warmups.load(recipe.warmup)
+
+    @property
+    def _warmups(self) -> AdapterStore:
+        return AdapterStore(self.home / "warmups", self.model_fingerprint, "lora")
 
     # -- status --------------------------------------------------------------------------------
 
@@ -295,5 +379,129 @@ def run_demo(
     prag.add([demo.documents_file()])
     prag.build(progress)
     items = demo.questions()
-    advance = progress.stage("answer", len(items) * len(Mode))
-    return demo.score_modes(prag.ask, items, list(Mode), on_answer=lambda: advance(1))
+    advance = progress.stage("answer", len(items) * len(CORE_MODES))
+    return demo.score_modes(prag.ask, items, list(CORE_MODES), on_answer=lambda: advance(1))
+
+
+@dataclass
+class EvalRequest:
+    """What `prag eval` was asked to do."""
+
+    dataset: str
+    data: Path
+    out: Path
+    methods: list[Mode]
+    limit: int | None = None
+    init: str = "random"
+    corpus: Path | None = None
+    prompt: str | None = None
+    """`short` or `cot`; by default chain of thought on multi-hop datasets, as the paper does."""
+    top_k: int = 3
+
+
+def run_eval(
+    request: EvalRequest,
+    home: str | Path | None = None,
+    model: str = loader.DEFAULT_MODEL,
+    settings: Settings = Settings(),
+    progress: Progress = _Silent(),
+) -> Path:
+    """Evaluates every requested method on the benchmark's first `limit` questions, resuming what an
+    earlier run in the same folder finished; writes predictions, results, report and plots. Only the
+    documents some question retrieves are augmented and encoded (adapters are shared across runs)."""
+    benchmark = datasets.load(request.dataset, request.data)
+    examples = benchmark.examples[: request.limit] if request.limit else benchmark.examples
+    prompt = request.prompt or ("cot" if request.dataset in datasets.MULTI_HOP else "short")
+    answer = replace(settings.answer, prompt=prompt, exemplars=request.dataset, top_k=request.top_k)
+    corpus = _eval_corpus(benchmark, request.corpus, settings)
+    if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
+        raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
+    prag = Prag(home, collection=_eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
+    if request.init == "warmup":
+        prag = _with_warmup(prag, request.dataset)
+    identity = evaluation.RunIdentity(
+        dataset=request.dataset,
+        data_sha256=_file_sha256(request.data),
+        corpus_sha256=_file_sha256(request.corpus) if request.corpus else "",
+        model=model,
+        model_fingerprint=prag.model_fingerprint,
+        prompt=prompt,
+        top_k=request.top_k,
+        augment_hash=settings.augment.fingerprint(),
+        recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
+    )
+    evaluation.open_run_folder(request.out, identity)
+    provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.settings.recipe.fingerprint()}
+    run = evaluation.Evaluation(
+        request.out,
+        examples,
+        lambda qs, mode: (prag.engine if corpus is not None else prag.closed_book).ask_many(qs, mode),
+        answer.batch_size,
+        prompt == "cot",
+        provenance,
+    )
+    needed: set[str] = set()
+    if corpus is not None:
+        prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
+        prag.build(progress, augment=False, encode=False)
+        retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k))
+        needed = {doc_id for ids in retrieved.values() for doc_id in ids}
+    # Cheapest first: methods that need neither augmentations nor adapters answer before any document
+    # is augmented, DA-RAG before any is encoded, so partial results come early in a long run.
+    plain = [m for m in request.methods if not (m.uses_augmentations or m.uses_adapters)]
+    run.run(plain, request.init, progress)
+    augmented = [m for m in request.methods if m.uses_augmentations]
+    if augmented:
+        prag.build(progress, encode=False, only=needed)
+        run.run(augmented, request.init, progress)
+    parametric = [m for m in request.methods if m.uses_adapters]
+    if parametric:
+        prag.build(progress, encode=True, only=needed)
+        run.run(parametric, request.init, progress)
+    return report.write(request.out)
+
+
+def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settings: Settings) -> list[Document] | None:
+    if corpus_file is not None:
+        return read_files([Path(corpus_file)], settings.ingest).documents
+    return benchmark.corpus() if benchmark.has_contexts else None
+
+
+def _eval_collection(dataset: str, corpus: list[Document] | None) -> str:
+    """One collection per distinct corpus, so a corpus is indexed once and shared by every run on it."""
+    return f"eval-{dataset}-{corpus_digest(corpus)}" if corpus else f"eval-{dataset}-closed"
+
+
+def _with_warmup(prag: Prag, name: str) -> Prag:
+    recipe = replace(prag.settings.recipe, init="warmup", warmup=prag.warmup_digest(name))
+    return Prag(prag.home, prag.collection, prag.model_spec, prag.settings.with_recipe(recipe))
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_warmup(
+    dataset: str,
+    data: Path,
+    skip_first: int,
+    count: int,
+    home: str | Path | None = None,
+    model: str = loader.DEFAULT_MODEL,
+    settings: Settings = Settings(),
+) -> str:
+    """Trains the warm-up LoRA on `count` questions after the first `skip_first` (the evaluated slice is
+    never among them) and names it after the dataset; returns its digest."""
+    if skip_first < 0 or count < 1:
+        raise InputError("--skip-first must be >= 0 and --count >= 1")
+    examples = datasets.load(dataset, data).examples[skip_first : skip_first + count]
+    if not examples:
+        raise InputError(f"{data} has no questions after the first {skip_first}")
+    pairs = [QAPair(e.question, e.golds[0]) for e in examples]
+    prag = Prag(home, collection="warmup", model=model, settings=settings)
+    source = {"dataset": dataset, "data_sha256": _file_sha256(data), "questions": [skip_first, skip_first + len(pairs)]}
+    return prag.train_warmup(pairs, dataset, source)

@@ -10,6 +10,7 @@ SEQUENCE_KINDS = ("passage", "rewrite", "alone", "document")
 LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
 PRECISIONS = ("fp32", "bf16")
+PROMPTS = ("short", "cot")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Recipe:
     """Seeds the shared initialisation and the order of training sequences."""
     init: str = "random"
     """`random`: peft's default initialisation from `seed`; `warmup`: start from a pre-trained LoRA."""
+    warmup: str = ""
+    """With `init="warmup"`: the digest of the warm-up LoRA every document adapter starts from."""
     precision: str = "fp32"
     """Arithmetic of the frozen model during training. `bf16` halves memory traffic and uses the CPU's
     bf16 dot products; the adapter itself and its optimiser state stay fp32 either way."""
@@ -54,6 +57,8 @@ class Recipe:
             raise ValueError(f"loss_on must be one of {LOSS_KINDS}, got {self.loss_on!r}")
         if self.init not in INIT_KINDS:
             raise ValueError(f"init must be one of {INIT_KINDS}, got {self.init!r}")
+        if (self.init == "warmup") != bool(self.warmup):
+            raise ValueError("init='warmup' needs the warm-up LoRA's digest in `warmup`, and only it does")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
@@ -68,6 +73,8 @@ class Recipe:
         # Added after adapters were first stored: hashed only when set, so those adapters stay valid.
         if fields["precision"] == "fp32":
             fields.pop("precision")
+        if not fields["warmup"]:
+            fields.pop("warmup")
         return _digest(fields)
 
 
@@ -111,6 +118,29 @@ class AnswerConfig:
     """Bound on adapters kept in memory; a cached adapter is never read from disk again."""
     batch_size: int = 8
     """Questions answered together in one generation when many are asked at once."""
+    prompt: str = "short"
+    """`short`: the paper's direct answer ("The answer is …"); `cot`: reasoning step by step after worked
+    examples, as the paper prompts for multi-hop datasets."""
+    exemplars: str = "hotpotqa"
+    """Which worked examples a `cot` prompt shows: hotpotqa | 2wikimultihopqa | musique."""
+    cot_max_new_tokens: int = 128
+    sentence_tokens: int = 48
+    """Bound on one sentence of FLARE's and DRAGIN's step-by-step generation."""
+    max_rounds: int = 8
+    """Bound on FLARE's and DRAGIN's generate-and-check rounds per question."""
+    flare_threshold: float = 0.4
+    """FLARE retrieves when any token of the look-ahead sentence has a probability below this."""
+    dragin_threshold: float = 0.05
+    """DRAGIN retrieves at the first token whose entropy × attention received × significance exceeds this.
+    Set by bench/calibrate_active.py on held-out questions (450-457 of HotpotQA-500 and 2Wiki-500, never
+    evaluated) with Qwen2.5-Coder-0.5B: it then retrieves in about as many first sentences (9 of 16) as
+    FLARE at its threshold (11 of 16)."""
+    dragin_query_words: int = 8
+    """Words in DRAGIN's query: those the triggering token attends to most."""
+
+    def __post_init__(self) -> None:
+        if self.prompt not in PROMPTS:
+            raise ValueError(f"prompt must be one of {PROMPTS}, got {self.prompt!r}")
 
 
 @dataclass(frozen=True)

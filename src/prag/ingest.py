@@ -36,7 +36,7 @@ def read_files(paths: list[Path], config: IngestConfig) -> Ingested:
 
 
 def _read_file(path: Path) -> list[Document]:
-    text = _read_text(path)
+    text = read_text(path)
     if path.suffix == ".jsonl":
         return _parse_jsonl(path, text)
     if path.suffix in TEXT_SUFFIXES:
@@ -44,7 +44,7 @@ def _read_file(path: Path) -> list[Document]:
     raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .jsonl, .txt or .md")
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
@@ -117,7 +117,7 @@ def read_questions(path: Path) -> list[str]:
     """One question per line, or JSONL with a "question" field per line (other fields are ignored,
     so an evaluation file can be passed as it is). Blank lines are skipped."""
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    lines = read_text(path).splitlines()
     questions = [_question_from_line(line.strip(), f"{path}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
     if not questions:
         raise InputError(f"{path}: no questions in file")

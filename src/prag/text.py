@@ -1,4 +1,4 @@
-"""Text normalisation shared by augmentation checks and answer metrics (SQuAD's rules)."""
+"""Text normalisation shared by augmentation checks and answer metrics (SQuAD's rules), and answer extraction."""
 
 from __future__ import annotations
 
@@ -19,3 +19,22 @@ def contains_phrase(haystack: str, needle: str) -> bool:
     """Whole-word containment after normalisation."""
     needle, haystack = normalize_answer(needle), normalize_answer(haystack)
     return bool(needle) and f" {needle} " in f" {haystack} "
+
+
+_ANSWER_IS = re.compile(r"the answer is", re.IGNORECASE)
+
+
+def states_answer(text: str) -> bool:
+    return _ANSWER_IS.search(text) is not None
+
+
+def after_answer_is(text: str) -> str:
+    """What follows the first "the answer is" (any case); the whole text when the phrase is missing."""
+    found = _ANSWER_IS.search(text)
+    return text[found.end() :] if found else text
+
+
+def first_line_answer(text: str) -> str:
+    """The first line, without a leading colon or the closing full stop."""
+    first = text.strip().lstrip(":").strip().split("\n", 1)[0].strip()
+    return first[:-1].strip() if first.endswith(".") else first

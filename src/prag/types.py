@@ -16,18 +16,41 @@ class Mode(str, Enum):
     """Parametric RAG: the retrieved documents' adapters, no passages."""
     COMBINE = "combine"
     """Both: adapters and passages."""
+    DA_RAG = "da-rag"
+    """Standard RAG whose passages also carry each document's augmentations (rewrites and QA pairs):
+    P-RAG's training data, in context instead of in the weights."""
+    FLARE = "flare"
+    """Active retrieval (Jiang et al. 2023): retrieve when a look-ahead sentence has a low-confidence token."""
+    DRAGIN = "dragin"
+    """Dynamic retrieval (Su et al. 2024): retrieve when a token's uncertainty, weighted by attention and
+    meaning, is high, with a query of the tokens the model attends to most."""
 
     @property
     def uses_passages(self) -> bool:
-        return self in (Mode.RAG, Mode.COMBINE)
+        """Puts the question's retrieved documents into the prompt."""
+        return self in (Mode.RAG, Mode.COMBINE, Mode.DA_RAG)
 
     @property
     def uses_adapters(self) -> bool:
         return self in (Mode.PRAG, Mode.COMBINE)
 
     @property
+    def uses_augmentations(self) -> bool:
+        return self is Mode.DA_RAG
+
+    @property
     def retrieves(self) -> bool:
-        return self is not Mode.CLOSED
+        """Retrieves once, with the question, before generating."""
+        return self in (Mode.RAG, Mode.PRAG, Mode.COMBINE, Mode.DA_RAG)
+
+    @property
+    def active(self) -> bool:
+        """Decides during generation when and what to retrieve."""
+        return self in (Mode.FLARE, Mode.DRAGIN)
+
+
+CORE_MODES = (Mode.CLOSED, Mode.RAG, Mode.PRAG, Mode.COMBINE)
+"""The paper's four settings, which the demo compares."""
 
 
 def content_hash(text: str) -> str:
@@ -81,6 +104,10 @@ class Answer:
     """Seconds per stage: retrieve, load, merge, generate, total — of the whole batch it was answered in."""
     batch_size: int = 1
     """How many questions were answered together in one generation."""
+    raw: str = ""
+    """The whole generated continuation, before the answer was extracted from it."""
+    queries: list[str] = field(default_factory=list)
+    """Retrieval queries issued during generation (active modes)."""
 
     def to_dict(self) -> dict:
         return {
@@ -90,4 +117,6 @@ class Answer:
             "documents": self.documents,
             "timings": self.timings,
             "batch_size": self.batch_size,
+            "raw": self.raw,
+            "queries": self.queries,
         }

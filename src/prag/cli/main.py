@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from prag.api import Prag, questions_from_file, run_demo
-from prag.config import PRECISIONS, RECIPES, Settings
+from prag.api import EvalRequest, Prag, combined_report, questions_from_file, run_demo, run_eval, run_warmup, write_report
+from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings
+from prag.eval.datasets import DATASETS
+from prag.eval.run import METHODS, parse_methods
 from prag.errors import InputError, PragError
 from prag.types import Mode
 
@@ -86,7 +88,7 @@ def ask(
     questions: Annotated[
         Optional[Path], typer.Option("--questions", help="A file of questions: one per line, or JSONL with a \"question\" field.")
     ] = None,
-    mode: Annotated[str, typer.Option(help="closed | rag | prag | combine")] = "prag",
+    mode: Annotated[str, typer.Option(help="closed | rag | prag | combine | da-rag | flare | dragin")] = "prag",
     top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
 ) -> None:
@@ -137,6 +139,54 @@ def demo() -> None:
     for s in scores:
         table.add_row(s.mode.value, f"{s.em:.1f}", f"{s.f1:.1f}", f"{s.em_paraphrased:.1f}", f"{s.latency:.3f}")
     out.print(table)
+
+
+@app.command(name="eval")
+def eval_(
+    dataset: Annotated[str, typer.Option(help=f"{' | '.join(DATASETS)}")],
+    data: Annotated[Path, typer.Option(help="The dataset file (original format or the copies in shared/data).")],
+    out: Annotated[Path, typer.Option(help="Run folder: predictions, results, report, plots. A rerun resumes it.")],
+    limit: Annotated[Optional[int], typer.Option(help="Evaluate the first N questions.")] = None,
+    methods: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(METHODS)}.")] = ",".join(METHODS),
+    init: Annotated[str, typer.Option(help="Adapter initialisation: random | warmup (after `prag warmup`).")] = "random",
+    corpus: Annotated[Optional[Path], typer.Option(help="Retrieval corpus for datasets without passages (JSONL/.txt/.md).")] = None,
+    prompt: Annotated[Optional[str], typer.Option(help="short | cot (default: cot on multi-hop datasets).")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
+) -> None:
+    """Evaluate methods on a benchmark (resumable); writes predictions.jsonl, results.json, report.md, plots."""
+    with _errors(), _progress() as progress:
+        if limit is not None and limit < 1:
+            raise InputError("--limit must be at least 1")
+        if init not in INIT_KINDS:
+            raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
+        request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k)
+        path = run_eval(request, state.home, state.model, state.settings(), progress)
+    out_console = path.read_text(encoding="utf-8")
+    typer.echo(out_console)
+
+
+@app.command()
+def report(folders: Annotated[list[Path], typer.Argument(help="Run folders written by `prag eval`.")]) -> None:
+    """Regenerate each run folder's results, report and plots from its predictions alone; with several
+    folders, also print them side by side as one table."""
+    with _errors():
+        for folder in folders:
+            typer.echo(write_report(folder).read_text(encoding="utf-8"))
+        if len(folders) > 1:
+            typer.echo(combined_report(folders))
+
+
+@app.command()
+def warmup(
+    dataset: Annotated[str, typer.Option(help=f"{' | '.join(DATASETS)}")],
+    data: Annotated[Path, typer.Option(help="The dataset file.")],
+    skip_first: Annotated[int, typer.Option("--skip-first", help="Questions to leave out: the evaluated slice.")],
+    count: Annotated[int, typer.Option(help="Question-answer pairs to train on, after the skipped ones.")] = 200,
+) -> None:
+    """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
+    with _errors():
+        digest = run_warmup(dataset, data, skip_first, count, state.home, state.model, state.settings())
+    out.print(f"warm-up LoRA {digest} trained on questions {skip_first}..{skip_first + count - 1} of {data}")
 
 
 class _RichProgress:

@@ -1,20 +1,23 @@
-"""Retrieve, Update, Generate — for every mode, with per-stage timings."""
+"""Retrieve, Update, Generate — the one place that dispatches on mode, with per-stage timings."""
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from prag.config import AnswerConfig
+from prag.engine.active import Trace
+from prag.engine.da_rag import augmented_passage
+from prag.engine.dragin import Dragin
+from prag.engine.flare import Flare
+from prag.engine.prompting import AnswerPrompt
 from prag.errors import InputError, NotBuiltError
 from prag.lora import LoRAAdapter, factors_for_batch
-from prag.lora.layer import Factors
 from prag.model.generate import Generator
-from prag.model.prompts import ANSWER_PREFIX, answer_user_turn
 from prag.retrieve import BM25Index
 from prag.store.adapters import AdapterCache
-from prag.types import Answer, Document, Mode
+from prag.types import Answer, Augmentation, Document, Mode
 
 MAX_QUESTION_CHARS = 2000
 
@@ -27,26 +30,33 @@ class Engine:
         documents: dict[str, Document],
         adapters: AdapterCache,
         config: AnswerConfig,
+        augmentation: Callable[[Document], Augmentation | None] = lambda doc: None,
     ):
         self.generator = generator
         self.index = index
         self.documents = documents
         self.adapters = adapters
         self.config = config
+        self.augmentation = augmentation
+        """A document's stored augmentation, for DA-RAG's context."""
+        self.prompt = AnswerPrompt(generator, config)
 
     def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
         return self.ask_many([question], mode, top_k)[0]
 
     def ask_many(self, questions: list[str], mode: Mode, top_k: int | None = None) -> list[Answer]:
-        """Answers a batch in one generation: each question retrieves its own documents and, when the
-        mode injects adapters, runs with its own adapter set in the same forward passes. Every answer
-        carries the batch's stage timings (the time its caller waited)."""
+        """Answers a batch together. One-shot modes retrieve with the question, then generate once: when
+        the mode injects adapters, each question runs with its own adapter set in the same forward passes.
+        Active modes (FLARE, DRAGIN) generate sentence by sentence and retrieve when they decide to.
+        Every answer carries the batch's stage timings (the time its caller waited)."""
         questions = [validate_question(q) for q in questions]
         if not questions:
             raise InputError("no questions given")
         top_k = self.config.top_k if top_k is None else top_k
         if top_k < 1:
             raise InputError(f"top_k must be at least 1, got {top_k}")
+        if mode.active:
+            return self._ask_active(questions, mode, top_k)
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             with _timed(timings, "retrieve"):
@@ -56,18 +66,55 @@ class Engine:
             with _timed(timings, "merge"):
                 factors = factors_for_batch(adapter_sets) if adapter_sets else None
             with _timed(timings, "generate"):
-                passages = [[doc.passage for doc in docs] if mode.uses_passages else None for docs in hits]
-                texts = self._generate(questions, passages, factors)
+                contexts = [self.context(mode, docs) for docs in hits]
+                prompts = [self.prompt.text(q, c) for q, c in zip(questions, contexts)]
+                outputs = self.generator.generate(
+                    prompts, self.prompt.max_new_tokens, factors=factors, done=self.prompt.is_complete
+                )
         return [
-            Answer(q, text, mode, [doc.id for doc in docs], dict(timings), len(questions))
-            for q, text, docs in zip(questions, texts, hits)
+            Answer(q, self.prompt.answer(raw), mode, [d.id for d in docs], dict(timings), len(questions), raw)
+            for q, raw, docs in zip(questions, outputs, hits)
         ]
 
-    def retrieve(self, question: str, top_k: int) -> list[Document]:
+    def context(self, mode: Mode, documents: list[Document]) -> list[str] | None:
+        """The passages a one-shot mode puts into the prompt."""
+        if mode.uses_augmentations:
+            return [augmented_passage(doc, self.augmentation(doc)) for doc in documents]
+        return [doc.passage for doc in documents] if mode.uses_passages else None
+
+    def _ask_active(self, questions: list[str], mode: Mode, top_k: int) -> list[Answer]:
+        timings = {"retrieve": 0.0}
+
+        def timed_retrieve(query: str, k: int) -> list[Document]:
+            start = time.perf_counter()
+            try:
+                return self.retrieve(query, k)
+            finally:
+                timings["retrieve"] += time.perf_counter() - start
+
+        method = Flare if mode is Mode.FLARE else Dragin
+        with _timed(timings, "total"):
+            traces = method(self.generator, self.prompt, timed_retrieve, self.config).answer_many(questions, top_k)
+        timings["generate"] = timings["total"] - timings["retrieve"]
+        return [self._active_answer(t, mode, timings, len(questions)) for t in traces]
+
+    def _active_answer(self, trace: Trace, mode: Mode, timings: dict[str, float], batch_size: int) -> Answer:
+        return Answer(
+            trace.question,
+            self.prompt.answer(trace.output),
+            mode,
+            list(trace.retrieved),
+            dict(timings),
+            batch_size,
+            trace.output,
+            list(trace.queries),
+        )
+
+    def retrieve(self, query: str, top_k: int) -> list[Document]:
         """Retrieve: the top-k documents by BM25, in rank order."""
         if self.index is None:
             raise NotBuiltError("the collection has no BM25 index: run `prag build`")
-        return [self.documents[doc_id] for doc_id, _ in self.index.search(question, top_k)]
+        return [self.documents[doc_id] for doc_id, _ in self.index.search(query, top_k)]
 
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no
@@ -86,11 +133,6 @@ class Engine:
             raise NotBuiltError(f"document {doc.id!r} has no adapter for this model and recipe: run `prag build`")
         return self.adapters.get(doc.content_hash)
 
-    def _generate(self, questions: list[str], passages: list[list[str] | None], factors: Factors | None) -> list[str]:
-        prompts = [self.generator.chat_prompt(answer_user_turn(q, p), ANSWER_PREFIX) for q, p in zip(questions, passages)]
-        outputs = self.generator.generate(prompts, self.config.max_new_tokens, factors=factors, done=_has_first_line)
-        return [short_answer(output) for output in outputs]
-
 
 def validate_question(question: str) -> str:
     if not isinstance(question, str) or not question.strip():
@@ -98,18 +140,6 @@ def validate_question(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
     return question.strip()
-
-
-def short_answer(generated: str) -> str:
-    """The answer follows "The answer is": keep its first line, without the closing full stop."""
-    lines = generated.strip().lstrip(":").strip().splitlines()
-    first = lines[0].strip() if lines else ""
-    return first[:-1].strip() if first.endswith(".") else first
-
-
-def _has_first_line(text: str) -> bool:
-    """Only the first line becomes the answer, so generation may stop once it is complete."""
-    return "\n" in text.lstrip(" :\n")
 
 
 @contextmanager

@@ -1,12 +1,20 @@
-"""SQuAD-style answer metrics; `golds` lists every acceptable answer and the score is the best over them."""
+"""SQuAD-style answer metrics and the two answer-extraction protocols. Pure functions.
+
+`golds` lists every acceptable answer; a score is the best over them.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
-from prag.text import normalize_answer
+from prag.text import after_answer_is, first_line_answer, normalize_answer
 
-__all__ = ["normalize_answer", "exact_match", "f1_score"]
+__all__ = ["normalize_answer", "exact_match", "f1_score", "extract_answer", "PROTOCOLS"]
+
+PROTOCOLS = ("paper", "full")
+"""`paper`: the reference code's cut at the first ".", "," or newline. `full`: the whole first line,
+so answers with commas or decimals ("August 25, 1963") survive."""
 
 _SPECIAL = {"yes", "no", "noanswer"}
 
@@ -30,3 +38,15 @@ def _f1(prediction: str, gold: str) -> float:
         return 0.0
     precision, recall = common / len(pred_tokens), common / len(ref_tokens)
     return 2 * precision * recall / (precision + recall)
+
+
+def extract_answer(generated: str, protocol: str, cot: bool = False) -> str:
+    """The scored answer in a generation. With chain of thought it follows the first "the answer is"
+    (any case; the whole text when the phrase is missing, as the reference code does); a short-answer
+    generation already follows the prompt's "The answer is"."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    text = after_answer_is(generated) if cot else generated
+    if protocol == "paper":
+        return re.split(r"[.,\n]", text.strip().lstrip(":").strip(), maxsplit=1)[0].strip()
+    return first_line_answer(text)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -12,6 +13,25 @@ from transformers import StoppingCriteria, StoppingCriteriaList
 from prag.lora import LoRAPlug
 from prag.lora.layer import Factors
 from prag.model.loader import LoadedModel
+
+
+@dataclass
+class ScoredText:
+    """A greedy continuation with, per generated token, what active-retrieval methods judge it by."""
+
+    text: str
+    pieces: list[str]
+    """Each token's text; they concatenate to `text`."""
+    probs: list[float]
+    """Probability the model gave the token it chose."""
+    entropies: list[float]
+    """Entropy (nats) of the distribution each token was drawn from."""
+    attention: Tensor | None = None
+    """(tokens, positions): the last layer's attention, averaged over heads, of each generated token
+    over the row's unpadded prompt and the tokens before it. Row j is token j's own query, which the
+    model computes one step after choosing it, so the last token has no row (zeros)."""
+    prompt_length: int = 0
+    """Unpadded prompt tokens: attention column `prompt_length + j` is generated token j."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,69 @@ class Generator:
         self.generated_tokens += sum(self._length_to_stop(row) for row in new_tokens.tolist())
         return [self.tokenizer.decode(row, skip_special_tokens=True) for row in new_tokens]
 
+    @torch.inference_mode()
+    def generate_scored(
+        self,
+        prompts: list[str],
+        max_new_tokens: int,
+        done: Callable[[str], bool] | None = None,
+        with_attention: bool = False,
+    ) -> list[ScoredText]:
+        """Greedy generation that also returns each token's probability and entropy, and optionally the
+        last layer's attention (computed with eager attention, the only kind that exposes weights)."""
+        self.tokenizer.padding_side = "left"
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        prompt_length = batch["input_ids"].shape[1]
+        stopping = StoppingCriteriaList([_TextDone(self.tokenizer, prompt_length, done)]) if done else None
+        captured: list[Tensor] = []
+        with self._last_layer_attention(captured) if with_attention else nullcontext():
+            out = self.model.generate(
+                **batch,
+                max_new_tokens=max_new_tokens,
+                eos_token_id=self.stop_ids,
+                pad_token_id=self.tokenizer.pad_token_id,
+                do_sample=False,
+                stopping_criteria=stopping,
+                output_logits=True,
+                return_dict_in_generate=True,
+            )
+        logprobs = torch.stack(out.logits, 1).float().log_softmax(-1)  # (batch, steps, vocab)
+        new_tokens = out.sequences[:, prompt_length:]
+        pads = (batch["attention_mask"] == 0).sum(1).tolist()
+        results = []
+        for row, tokens in enumerate(new_tokens.tolist()):
+            n = self._length_to_stop(tokens)
+            kept = [t for t in tokens[:n] if t not in self.stop_ids]
+            lp = logprobs[row, : len(kept)]
+            chosen = lp.gather(1, torch.tensor(kept, dtype=torch.long)[:, None])[:, 0] if kept else lp[:, 0]
+            attention = _attention_rows(captured, row, pads[row], prompt_length, len(kept)) if with_attention else None
+            results.append(
+                ScoredText(
+                    text=self.tokenizer.decode(kept, skip_special_tokens=True),
+                    pieces=[self.tokenizer.decode([t]) for t in kept],
+                    probs=chosen.exp().tolist(),
+                    entropies=(-(lp.exp() * lp).nan_to_num().sum(-1)).tolist(),
+                    attention=attention,
+                    prompt_length=prompt_length - pads[row],
+                )
+            )
+        self.generated_tokens += sum(len(r.pieces) for r in results)
+        return results
+
+    @contextmanager
+    def _last_layer_attention(self, captured: list[Tensor]) -> Iterator[None]:
+        """Records, at every decoding step, the last query row of the last layer's attention, averaged
+        over heads: (batch, positions so far)."""
+        layer = self.model.get_decoder().layers[-1].self_attn
+        attention = self.model.config._attn_implementation
+        self.model.set_attn_implementation("eager")
+        handle = layer.register_forward_hook(lambda module, args, output: captured.append(output[1][:, :, -1].mean(1)))
+        try:
+            yield
+        finally:
+            handle.remove()
+            self.model.set_attn_implementation(attention)
+
     def _length_to_stop(self, tokens: list[int]) -> int:
         """A finished sequence is padded to the batch's length; count it up to its stop token only."""
         for i, token in enumerate(tokens):
@@ -122,6 +205,16 @@ class Generator:
         targets = ids[0, 1:]
         picked = logprobs.gather(1, targets[:, None])[:, 0]
         return picked[len(prompt_ids) - 1 :].sum().item()
+
+
+def _attention_rows(captured: list[Tensor], row: int, pad: int, prompt_length: int, tokens: int) -> Tensor:
+    """Generated token j is the query at decoding step j + 1; the step-0 capture is the prompt's last token."""
+    positions = prompt_length - pad + tokens
+    rows = torch.zeros(tokens, positions)
+    for j in range(min(tokens, len(captured) - 1)):
+        weights = captured[j + 1][row, pad:].float()
+        rows[j, : min(positions, weights.numel())] = weights[:positions]
+    return rows
 
 
 class _TextDone(StoppingCriteria):

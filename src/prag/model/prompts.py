@@ -21,6 +21,24 @@ def answer_user_turn(question: str, passages: list[str] | None = None) -> str:
     return f"{ANSWER_INSTRUCTION}\n{context}\n\nQuestion: {question}"
 
 
+COT_INSTRUCTION = (
+    "Answer the question by reasoning step by step. Use the passages below when there are any, together with "
+    "your own knowledge, and end with \"So the answer is\" and a short answer, as the examples do."
+)
+COT_PREFIX = "Answer:"
+
+
+def cot_user_turn(question: str, passages: list[str] | None, exemplars: tuple[QAPair, ...]) -> str:
+    """The chain-of-thought member of the same family: instruction, worked examples, passages, question."""
+    question = question.strip()
+    if not question.endswith("?"):
+        question += "?"
+    examples = "".join(f"Question: {e.question}\nAnswer: {e.answer}\n\n" for e in exemplars)
+    context = "".join(f"Passage {i}: {p}\n" for i, p in enumerate(passages or [], start=1))
+    context = f"Passages:\n{context}\n" if context else ""
+    return f"{COT_INSTRUCTION}\n\nExamples:\n{examples}{context}Question: {question}"
+
+
 def answer_assistant_turn(answer: str) -> str:
     answer = answer.strip()
     if not answer.endswith("."):

@@ -6,6 +6,7 @@ Each adapter is a folder `adapter_config.json` + `adapter_model.safetensors` tha
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -47,6 +48,16 @@ class AdapterStore:
     def nbytes(self, content_hash: str) -> int:
         folder = self.path(content_hash)
         return sum(f.stat().st_size for f in folder.iterdir()) if folder.is_dir() else 0
+
+
+def adapter_digest(adapter: LoRAAdapter) -> str:
+    """Identifies an adapter by its values, e.g. a warm-up LoRA that document adapters start from."""
+    digest = hashlib.sha256()
+    for name in sorted(adapter.factors):
+        for tensor in adapter.factors[name]:
+            digest.update(name.encode())
+            digest.update(tensor.detach().float().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def load_adapter(folder: Path) -> LoRAAdapter:

@@ -1,0 +1,60 @@
+"""What FLARE and DRAGIN share: answering sentence by sentence, each question at its own pace, the
+questions of a batch generating together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bm25s.stopwords import STOPWORDS_EN
+
+from prag.config import AnswerConfig
+from prag.engine.prompting import AnswerPrompt
+from prag.model.generate import ScoredText
+from prag.types import Document
+
+_STOPWORDS = frozenset(STOPWORDS_EN)
+
+
+@dataclass
+class Trace:
+    """One question's answer as it grows, and what was retrieved for it on the way."""
+
+    question: str
+    output: str = ""
+    passages: list[Document] = field(default_factory=list)
+    """The documents now in the prompt (the latest retrieval's)."""
+    retrieved: list[str] = field(default_factory=list)
+    """Every document id retrieved, first retrieval first."""
+    queries: list[str] = field(default_factory=list)
+    rounds: int = 0
+    done: bool = False
+
+    def accept(self, sentence: str, prompt: AnswerPrompt, config: AnswerConfig) -> None:
+        self.output += sentence
+        self.rounds += 1
+        self.done = not sentence.strip() or prompt.has_answer(self.output) or self.rounds >= config.max_rounds
+
+    def use(self, query: str, documents: list[Document]) -> None:
+        self.queries.append(query)
+        self.passages = documents
+        self.retrieved += [d.id for d in documents if d.id not in self.retrieved]
+
+    @property
+    def passage_texts(self) -> list[str] | None:
+        return [d.passage for d in self.passages] or None
+
+
+def sentence_length(scored: ScoredText, sentence: str) -> int:
+    """How many of the generated tokens make up `sentence`, a prefix of the generated text."""
+    length = 0
+    for count, piece in enumerate(scored.pieces, start=1):
+        length += len(piece)
+        if length >= len(sentence):
+            return count
+    return len(scored.pieces)
+
+
+def is_significant(piece: str) -> bool:
+    """A token that carries meaning: not white space or punctuation alone, not a stop word."""
+    word = piece.strip().lower()
+    return any(ch.isalnum() for ch in word) and word not in _STOPWORDS

@@ -1,0 +1,64 @@
+"""FLARE, direct variant (Jiang et al. 2023, "Active Retrieval Augmented Generation").
+
+Each step generates a look-ahead sentence without retrieved passages. If every token's probability is at
+least the threshold, the sentence is kept. Otherwise the sentence, with its low-confidence tokens masked
+out, becomes the retrieval query, and the sentence is generated again with the retrieved passages in the
+prompt. Steps repeat until the answer is stated."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from prag.config import AnswerConfig
+from prag.engine.active import Trace, sentence_length
+from prag.engine.prompting import AnswerPrompt, first_sentence, sentence_done
+from prag.model.generate import Generator, ScoredText
+from prag.types import Document
+
+
+class Flare:
+    def __init__(
+        self,
+        generator: Generator,
+        prompt: AnswerPrompt,
+        retrieve: Callable[[str, int], list[Document]],
+        config: AnswerConfig,
+    ):
+        self.generator = generator
+        self.prompt = prompt
+        self.retrieve = retrieve
+        self.config = config
+
+    def answer_many(self, questions: list[str], top_k: int) -> list[Trace]:
+        traces = [Trace(q) for q in questions]
+        while active := [t for t in traces if not t.done]:
+            self.step(active, top_k)
+        return traces
+
+    def step(self, traces: list[Trace], top_k: int) -> None:
+        ahead = self.generator.generate_scored(
+            [self.prompt.text(t.question, None, t.output) for t in traces], self.config.sentence_tokens, done=sentence_done
+        )
+        unsure = []
+        for trace, scored in zip(traces, ahead):
+            sentence = first_sentence(scored.text)
+            query = self.masked_query(scored, sentence)
+            if query is None:
+                trace.accept(sentence, self.prompt, self.config)
+            else:
+                trace.use(query or trace.question, self.retrieve(query or trace.question, top_k))
+                unsure.append(trace)
+        if unsure:
+            prompts = [self.prompt.text(t.question, t.passage_texts, t.output) for t in unsure]
+            again = self.generator.generate(prompts, self.config.sentence_tokens, done=sentence_done)
+            for trace, text in zip(unsure, again):
+                trace.accept(first_sentence(text), self.prompt, self.config)
+
+    def masked_query(self, scored: ScoredText, sentence: str) -> str | None:
+        """None when the model is confident in every token of the sentence; otherwise the sentence
+        without its low-probability tokens (empty when nothing is left)."""
+        n = sentence_length(scored, sentence)
+        if all(p >= self.config.flare_threshold for p in scored.probs[:n]):
+            return None
+        kept = [piece for piece, p in zip(scored.pieces[:n], scored.probs[:n]) if p >= self.config.flare_threshold]
+        return " ".join("".join(kept).split())

@@ -1,0 +1,57 @@
+"""The answer prompt family every mode shares: the paper's short answer, or chain of thought."""
+
+from __future__ import annotations
+
+import re
+
+from prag.config import AnswerConfig
+from prag.errors import InputError
+from prag.model.exemplars import EXEMPLARS
+from prag.model.generate import Generator
+from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX, answer_user_turn, cot_user_turn
+from prag.text import after_answer_is, first_line_answer, states_answer
+
+# A full stop after a lone capital is an initial ("F.W. Murnau"), not a sentence end.
+_SENTENCE_END = re.compile(r"\s*\S.*?(?:(?<!\b[A-Z])[.!?](?=\s)|\n)", re.DOTALL)
+
+
+class AnswerPrompt:
+    def __init__(self, generator: Generator, config: AnswerConfig):
+        if config.prompt == "cot" and config.exemplars not in EXEMPLARS:
+            raise InputError(f"no worked examples for {config.exemplars!r}; choose one of {', '.join(EXEMPLARS)}")
+        self.generator = generator
+        self.cot = config.prompt == "cot"
+        self.exemplars = EXEMPLARS[config.exemplars] if self.cot else ()
+        self.max_new_tokens = config.cot_max_new_tokens if self.cot else config.max_new_tokens
+
+    def text(self, question: str, passages: list[str] | None = None, partial: str = "") -> str:
+        """The chat prompt, its assistant turn begun with the family's prefix and any answer so far."""
+        if self.cot:
+            return self.generator.chat_prompt(cot_user_turn(question, passages, self.exemplars), COT_PREFIX + partial)
+        return self.generator.chat_prompt(answer_user_turn(question, passages), ANSWER_PREFIX + partial)
+
+    def is_complete(self, generated: str) -> bool:
+        """Generation may stop: the short answer's line is finished, or the sentence after "the answer is"."""
+        if not self.cot:
+            return "\n" in generated.lstrip(" :\n")
+        rest = after_answer_is(generated)
+        return states_answer(generated) and ("\n" in rest.lstrip() or ". " in rest)
+
+    def has_answer(self, generated: str) -> bool:
+        """Sentence-by-sentence generation (FLARE, DRAGIN) has reached the answer."""
+        if not self.cot:
+            return bool(generated.strip())
+        return states_answer(generated)
+
+    def answer(self, generated: str) -> str:
+        return first_line_answer(after_answer_is(generated) if self.cot else generated)
+
+
+def first_sentence(text: str) -> str:
+    """Up to and including the first sentence end ("." "!" "?" before white space, or a line break)."""
+    found = _SENTENCE_END.match(text)
+    return text[: found.end()] if found else text
+
+
+def sentence_done(text: str) -> bool:
+    return _SENTENCE_END.match(text) is not None

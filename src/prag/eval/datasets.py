@@ -1,0 +1,247 @@
+"""Benchmark loaders: each dataset's original format and the copies in shared/data, read into one shape.
+
+Questions keep file order. Datasets that carry per-question paragraphs (HotpotQA distractor, 2Wiki,
+MuSiQue) give a closed retrieval corpus: the union of every question's paragraphs, deduplicated on
+(title, text), with each question's supporting paragraphs marked as its gold documents.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prag.errors import InputError
+from prag.ingest import make_document, read_text
+from prag.types import Document
+
+DATASETS = ("hotpotqa", "2wikimultihopqa", "musique", "popqa", "cwq")
+MULTI_HOP = ("hotpotqa", "2wikimultihopqa", "musique")
+"""Answered with chain-of-thought prompting, as the paper does for 2Wiki and HotpotQA."""
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    question: str
+    golds: tuple[str, ...]
+    """Every acceptable answer (the answer and its aliases)."""
+    type: str
+    """The dataset's own type field (`all` when it has none)."""
+    contexts: tuple[Document, ...] = ()
+    """The question's own paragraphs, when the dataset ships them."""
+    gold_ids: tuple[str, ...] = ()
+    """Ids of the supporting paragraphs among `contexts`."""
+
+
+@dataclass
+class Benchmark:
+    name: str
+    path: Path
+    examples: list[Example] = field(default_factory=list)
+
+    @property
+    def has_contexts(self) -> bool:
+        return any(e.contexts for e in self.examples)
+
+    def corpus(self) -> list[Document]:
+        """The union of all context paragraphs of the file, first occurrence first."""
+        seen: dict[str, Document] = {}
+        for example in self.examples:
+            for doc in example.contexts:
+                seen.setdefault(doc.id, doc)
+        return list(seen.values())
+
+
+def load(dataset: str, path: str | Path) -> Benchmark:
+    if dataset not in LOADERS:
+        raise InputError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    path = Path(path)
+    examples = LOADERS[dataset](path)
+    if not examples:
+        raise InputError(f"{path}: no questions in file")
+    ids = [e.id for e in examples]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"{path}: question ids are not unique")
+    return Benchmark(dataset, path, examples)
+
+
+# -- file formats --------------------------------------------------------------------------------
+
+
+def _records(path: Path) -> list[dict]:
+    """A JSON array, or JSON lines (the official MuSiQue files and AMOR's HotpotQA copy are JSONL)."""
+    text = read_text(path).lstrip("\ufeff")
+    if text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    else:
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise InputError(f"{path}:{number}: not valid JSON ({e.msg})") from None
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict) or not isinstance(record.get("question"), str):
+            raise InputError(f"{path}: record {number} is not an object with a string \"question\"")
+    return records
+
+
+def _answers(value: object, where: str) -> tuple[str, ...]:
+    answers = [value] if isinstance(value, str) else value
+    if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
+        raise InputError(f"{where}: the answer must be a string or a non-empty list of strings")
+    return tuple(dict.fromkeys(a.strip() for a in answers if a.strip()))
+
+
+def _paragraph(title: str, text: str, where: str) -> Document:
+    return make_document(text, title=title, where=where)
+
+
+def _titled_contexts(record: dict, where: str) -> tuple[tuple[Document, ...], tuple[str, ...]]:
+    """HotpotQA/2Wiki `context` [[title, [sentences]]] and `supporting_facts` [[title, sentence]]."""
+    contexts = []
+    for title, sentences in record.get("context") or []:
+        text = "".join(sentences).strip()
+        if text:
+            contexts.append(_paragraph(title, text, where))
+    gold_titles = {title for title, _ in record.get("supporting_facts") or []}
+    gold = tuple(dict.fromkeys(d.id for d in contexts if d.title in gold_titles))
+    return tuple(contexts), gold
+
+
+# -- datasets ------------------------------------------------------------------------------------
+
+
+def _hotpotqa(path: Path) -> list[Example]:
+    """Distractor format (`_id`, `question`, `answer`, `type`, `context`, `supporting_facts`); files
+    without contexts (e.g. hotpot_dev_v1_simplified.json) load as question/answer lists."""
+    examples = []
+    for number, record in enumerate(_records(path)):
+        where = f"{path}: record {number + 1}"
+        contexts, gold = _titled_contexts(record, where)
+        examples.append(
+            Example(
+                id=str(record.get("_id", number)),
+                question=record["question"],
+                golds=_answers(record.get("answer"), where),
+                type=record.get("type") or "all",
+                contexts=contexts,
+                gold_ids=gold,
+            )
+        )
+    return examples
+
+
+def _2wikimultihopqa(path: Path) -> list[Example]:
+    """The original format (aliases from `id_aliases.json` beside it when present, keyed by the record's
+    `answer_id`), or PRAG's processed format (`test_id`, `question`, `answer` as a list)."""
+    aliases = _2wiki_aliases(path.parent / "id_aliases.json")
+    examples = []
+    for number, record in enumerate(_records(path)):
+        where = f"{path}: record {number + 1}"
+        golds = _answers(record.get("answer"), where)
+        golds += tuple(a for a in aliases.get(record.get("answer_id"), []) if a not in golds)
+        contexts, gold = _titled_contexts(record, where)
+        examples.append(
+            Example(
+                id=str(record.get("_id", record.get("test_id", number))),
+                question=record["question"],
+                golds=golds,
+                type=record.get("type") or "all",
+                contexts=contexts,
+                gold_ids=gold,
+            )
+        )
+    return examples
+
+
+def _2wiki_aliases(path: Path) -> dict[str, list[str]]:
+    if not path.is_file():
+        return {}
+    aliases = {}
+    for line in read_text(path).splitlines():
+        if line.strip():
+            record = json.loads(line)
+            aliases[record["Q_id"]] = list(record.get("aliases", []))
+    return aliases
+
+
+def _musique(path: Path) -> list[Example]:
+    """MuSiQue-Ans: 20 paragraphs per question, `is_supporting` marks the gold ones; the hop type is the
+    id's prefix (`2hop__…`, `3hop1__…`)."""
+    examples = []
+    for number, record in enumerate(_records(path)):
+        where = f"{path}: record {number + 1}"
+        contexts, gold = [], []
+        for p in record.get("paragraphs") or []:
+            doc = _paragraph(p.get("title", ""), p["paragraph_text"], where)
+            contexts.append(doc)
+            if p.get("is_supporting"):
+                gold.append(doc.id)
+        answers = [record.get("answer"), *(record.get("answer_aliases") or [])]
+        qid = str(record.get("id", number))
+        examples.append(
+            Example(qid, record["question"], _answers(answers, where), qid.split("__")[0], tuple(contexts), tuple(gold))
+        )
+    return examples
+
+
+def _popqa(path: Path) -> list[Example]:
+    """The official `popQA.tsv` (`possible_answers` a JSON list, relation in `prop`), or FlashRAG's JSONL
+    (`golden_answers`, `metadata.prop`). No passages ship with PopQA."""
+    if path.suffix == ".tsv":
+        rows = list(csv.DictReader(read_text(path).splitlines(), delimiter="\t"))
+        return [
+            Example(
+                str(row.get("id", number)),
+                row["question"],
+                _answers(json.loads(row["possible_answers"]), f"{path}: row {number + 2}"),
+                row.get("prop") or "all",
+            )
+            for number, row in enumerate(rows)
+        ]
+    return [
+        Example(
+            str(record.get("id", number)),
+            record["question"],
+            _answers(record.get("golden_answers", record.get("answer")), f"{path}: record {number + 1}"),
+            (record.get("metadata") or {}).get("prop") or "all",
+        )
+        for number, record in enumerate(_records(path))
+    ]
+
+
+def _cwq(path: Path) -> list[Example]:
+    """The official ComplexWebQuestions dev JSON (`answers` [{answer, aliases}], `compositionality_type`),
+    or PRAG's processed format (`answer` a list)."""
+    examples = []
+    for number, record in enumerate(_records(path)):
+        where = f"{path}: record {number + 1}"
+        if isinstance(record.get("answers"), list):
+            answers = [a for item in record["answers"] for a in [item.get("answer"), *(item.get("aliases") or [])] if a]
+        else:
+            answers = record.get("answer")
+        examples.append(
+            Example(
+                str(record.get("ID", record.get("test_id", number))),
+                record["question"],
+                _answers(answers, where),
+                record.get("compositionality_type") or "all",
+            )
+        )
+    return examples
+
+
+LOADERS = {
+    "hotpotqa": _hotpotqa,
+    "2wikimultihopqa": _2wikimultihopqa,
+    "musique": _musique,
+    "popqa": _popqa,
+    "cwq": _cwq,
+}

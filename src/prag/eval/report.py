@@ -1,0 +1,299 @@
+"""Results, report and plots, computed from a run folder's files alone (`prag report DIR`)."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from prag.errors import InputError
+from prag.eval.records import NO_INIT
+from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, RUN
+from prag.store.files import read_jsonl, write_json_atomic
+
+PROTOCOL = "paper"
+"""The protocol of the headline tables (the paper's); `full` is reported beside it."""
+BOOTSTRAP_SAMPLES = 1000
+STAGES = ("retrieve", "load", "merge", "generate")
+
+
+def write(out: Path) -> Path:
+    """Writes results.json, report.md and the PNG plots; returns the report's path."""
+    results = summarize(out)
+    write_json_atomic(out / "results.json", results)
+    _plot_f1(results, out / "f1_by_method.png")
+    _plot_latency(results, out / "latency_by_stage.png")
+    path = out / "report.md"
+    path.write_text(render(results), encoding="utf-8")
+    return path
+
+
+def summarize(out: Path) -> dict:
+    if not (out / RUN).is_file():
+        raise InputError(f"{out} is not an evaluation folder (no {RUN})")
+    run = json.loads((out / RUN).read_text())
+    rows = read_jsonl(out / PREDICTIONS)
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[row["method"], row["init"]].append(row)
+    types = sorted({row["type"] for row in rows})
+    baseline = {r["id"]: r for r in groups.get(("rag", NO_INIT), [])}
+    methods = []
+    for (method, init), members in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][1])):
+        methods.append(_method_summary(method, init, members, types, baseline))
+    return {"run": run, "types": types, "methods": methods, "retrieval": _retrieval(read_jsonl(out / RETRIEVAL), run)}
+
+
+def _order(method: str) -> int:
+    return METHODS.index(method) if method in METHODS else len(METHODS)
+
+
+def _method_summary(method: str, init: str, rows: list[dict], types: list[str], baseline: dict[str, dict]) -> dict:
+    scores = {}
+    for protocol in ("paper", "full"):
+        by_type = {t: _mean_scores([r for r in rows if r["type"] == t], protocol) for t in types}
+        f1 = [r["scores"][protocol]["f1"] for r in rows]
+        scores[protocol] = {
+            "by_type": by_type,
+            "total": _mean_scores(rows, protocol),
+            "f1_interval": _bootstrap(f1),
+            "f1_vs_rag": _paired_difference(rows, baseline, protocol) if method != "rag" else None,
+        }
+    return {
+        "method": method,
+        "init": init,
+        "questions": len(rows),
+        "scores": scores,
+        "seconds_per_question": {s: _per_question(rows, s) for s in (*STAGES, "total")},
+        "retrievals_per_question": statistics.fmean(len(r["queries"]) for r in rows) if rows else 0.0,
+    }
+
+
+def _mean_scores(rows: list[dict], protocol: str) -> dict:
+    if not rows:
+        return {"n": 0, "em": None, "f1": None}
+    return {
+        "n": len(rows),
+        "em": 100 * statistics.fmean(r["scores"][protocol]["em"] for r in rows),
+        "f1": 100 * statistics.fmean(r["scores"][protocol]["f1"] for r in rows),
+    }
+
+
+def _bootstrap(values: list[float], seed: int = 0) -> list[float] | None:
+    """95 % percentile interval of the mean (×100) over questions resampled with replacement."""
+    if len(values) < 2:
+        return None
+    rng = random.Random(seed)
+    means = sorted(
+        100 * statistics.fmean(rng.choices(values, k=len(values))) for _ in range(BOOTSTRAP_SAMPLES)
+    )
+    return [means[int(0.025 * BOOTSTRAP_SAMPLES)], means[int(0.975 * BOOTSTRAP_SAMPLES) - 1]]
+
+
+def _paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: str) -> dict | None:
+    """F1 minus Standard RAG's on the same questions, with a paired bootstrap interval."""
+    pairs = [(r["scores"][protocol]["f1"], baseline[r["id"]]["scores"][protocol]["f1"]) for r in rows if r["id"] in baseline]
+    if len(pairs) < 2:
+        return None
+    diffs = [a - b for a, b in pairs]
+    return {
+        "n": len(pairs),
+        "delta": 100 * statistics.fmean(diffs),
+        "interval": _bootstrap(diffs),
+        "wins": sum(d > 0 for d in diffs),
+        "losses": sum(d < 0 for d in diffs),
+    }
+
+
+def _per_question(rows: list[dict], stage: str) -> float:
+    """Mean seconds per question: each batch's stage time shared among the questions answered in it."""
+    return statistics.fmean(r["timings"].get(stage, 0.0) / r["batch_size"] for r in rows) if rows else 0.0
+
+
+def _retrieval(rows: list[dict], run: dict) -> dict | None:
+    scored = [r for r in rows if r["recall"] is not None]
+    if not scored:
+        return None
+    return {
+        "k": run["top_k"],
+        "questions": len(scored),
+        "gold_recall": 100 * statistics.fmean(r["recall"] for r in scored),
+        "all_gold_retrieved": 100 * statistics.fmean(float(r["all_gold"]) for r in scored),
+    }
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def render(results: dict) -> str:
+    run, types = results["run"], results["types"]
+    main = [m for m in results["methods"] if m["init"] in (NO_INIT, "random")]
+    cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
+    lines = [
+        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']} · BM25 top-{run['top_k']}",
+        "",
+        f"F1 (%) under the paper's protocol (answer cut at the first \".\", \",\" or line break{cot_note}),"
+        " shaped like the paper's Table 1.",
+        "",
+        *_score_table(main, types, "paper", "f1"),
+        "",
+        "EM (%), paper protocol:",
+        "",
+        *_score_table(main, types, "paper", "em"),
+        "",
+        "Full protocol (the whole first line, so answers with commas survive), F1 / EM:",
+        "",
+        *_full_table(main),
+        "",
+        "Noise: 95 % bootstrap interval of total F1; against Standard RAG, the mean paired F1 difference with its"
+        " paired bootstrap interval and the questions won / lost.",
+        "",
+        *_noise_table(main),
+        "",
+        *_retrieval_lines(results["retrieval"]),
+        "Seconds per question (a batch's time shared among its questions):",
+        "",
+        *_latency_table(results["methods"]),
+    ]
+    ablation = [m for m in results["methods"] if m["init"] in ("random", "warmup")]
+    if {m["init"] for m in ablation} == {"random", "warmup"}:
+        lines += ["", "Adapter initialisation (the paper's Table 2), F1 (%) paper protocol:", "", *_score_table(ablation, types, "paper", "f1", init=True)]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _name(m: dict, init: bool = False) -> str:
+    return f"{m['method']} ({m['init']} init)" if init else m["method"]
+
+
+def _score_table(methods: list[dict], types: list[str], protocol: str, metric: str, init: bool = False) -> list[str]:
+    header = ["method", *types, "Total", "n"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for m in methods:
+        s = m["scores"][protocol]
+        cells = [_fmt(s["by_type"][t][metric]) for t in types]
+        lines.append(f"| {_name(m, init)} | " + " | ".join(cells) + f" | **{_fmt(s['total'][metric])}** | {m['questions']} |")
+    return lines
+
+
+def _full_table(methods: list[dict]) -> list[str]:
+    lines = ["| method | F1 | EM |", "|---|---|---|"]
+    for m in methods:
+        total = m["scores"]["full"]["total"]
+        lines.append(f"| {m['method']} | {_fmt(total['f1'])} | {_fmt(total['em'])} |")
+    return lines
+
+
+def _noise_table(methods: list[dict]) -> list[str]:
+    lines = ["| method | F1 | 95 % interval | Δ F1 vs rag | 95 % interval | won / lost |", "|---|---|---|---|---|---|"]
+    for m in methods:
+        s = m["scores"][PROTOCOL]
+        interval = s["f1_interval"]
+        d = s["f1_vs_rag"]
+        diff = ("–", "–", "–") if d is None else (f"{d['delta']:+.1f}", _interval(d["interval"]), f"{d['wins']} / {d['losses']}")
+        lines.append(f"| {m['method']} | {_fmt(s['total']['f1'])} | {_interval(interval)} | " + " | ".join(diff) + " |")
+    return lines
+
+
+def _interval(interval: list[float] | None) -> str:
+    return "–" if interval is None else f"[{interval[0]:.1f}, {interval[1]:.1f}]"
+
+
+def _retrieval_lines(retrieval: dict | None) -> list[str]:
+    if retrieval is None:
+        return ["No gold paragraphs in this file (or no corpus): retrieval recall is not measured.", ""]
+    return [
+        f"BM25 gold-paragraph recall@{retrieval['k']} over {retrieval['questions']} questions: "
+        f"{retrieval['gold_recall']:.1f} % of supporting paragraphs retrieved; all of a question's retrieved for "
+        f"{retrieval['all_gold_retrieved']:.1f} %.",
+        "",
+    ]
+
+
+def _latency_table(methods: list[dict]) -> list[str]:
+    header = ["method", *STAGES, "total", "retrievals"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for m in methods:
+        t = m["seconds_per_question"]
+        cells = [f"{t[s]:.3f}" for s in (*STAGES, "total")]
+        lines.append(f"| {_name(m, m['init'] == 'warmup')} | " + " | ".join(cells) + f" | {m['retrievals_per_question']:.2f} |")
+    return lines
+
+
+# -- plots ----------------------------------------------------------------------------------------
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot_f1(results: dict, path: Path) -> None:
+    plt = _pyplot()
+    methods = [m for m in results["methods"] if m["init"] in (NO_INIT, "random")]
+    columns = [*results["types"], "Total"]
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(columns) * max(1, len(methods)) / 3), 4))
+    width = 0.8 / max(1, len(methods))
+    for i, m in enumerate(methods):
+        s = m["scores"][PROTOCOL]
+        values = [s["by_type"][t]["f1"] or 0.0 for t in results["types"]] + [s["total"]["f1"] or 0.0]
+        ax.bar([c + i * width for c in range(len(columns))], values, width, label=m["method"])
+    ax.set_xticks([c + 0.4 - width / 2 for c in range(len(columns))], columns)
+    ax.set_ylabel("F1 (%)")
+    ax.set_title(f"{results['run']['dataset']} · {results['run']['model']}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _plot_latency(results: dict, path: Path) -> None:
+    plt = _pyplot()
+    methods = results["methods"]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(methods)), 4))
+    bottom = [0.0] * len(methods)
+    for stage in STAGES:
+        values = [m["seconds_per_question"][stage] for m in methods]
+        ax.bar([_name(m, m["init"] == "warmup") for m in methods], values, bottom=bottom, label=stage)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("seconds per question")
+    ax.set_title("latency by stage")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def render_combined(all_results: list[dict]) -> str:
+    """Several run folders side by side, as the paper's Table 1: F1 (%) per dataset type and in total."""
+    columns = [(r, t) for r in all_results for t in (*r["types"], "Total")]
+    header = ["method", *(f"{r['run']['dataset']} {t}" for r, t in columns)]
+    lines = [
+        f"F1 (%), paper protocol; model {', '.join(sorted({r['run']['model'] for r in all_results}))}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    methods = [m for m in METHODS if any(_main(r, m) for r in all_results)]
+    for method in methods:
+        cells = []
+        for results, t in columns:
+            m = _main(results, method)
+            s = m["scores"][PROTOCOL] if m else None
+            cells.append("–" if s is None else _fmt(s["total"]["f1"] if t == "Total" else s["by_type"][t]["f1"]))
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _main(results: dict, method: str) -> dict | None:
+    return next((m for m in results["methods"] if m["method"] == method and m["init"] in (NO_INIT, "random")), None)

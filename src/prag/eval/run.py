@@ -1,0 +1,110 @@
+"""A resumable evaluation run over one benchmark: every question × method, appended to predictions.jsonl
+as batches finish, so an interrupted run redoes at most one batch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from prag.errors import InputError
+from prag.eval.datasets import Example
+from prag.eval.records import init_key, prediction_row, recall_row, row_key
+from prag.store.files import append_jsonl, read_jsonl, write_json_atomic
+from prag.types import Answer, Document, Mode
+
+METHODS = ("closed", "rag", "da-rag", "flare", "dragin", "prag", "combine")
+"""In the paper's table order: baselines first, then P-RAG and Combine Both."""
+
+PREDICTIONS = "predictions.jsonl"
+RETRIEVAL = "retrieval.jsonl"
+RUN = "run.json"
+
+
+class Progress(Protocol):
+    def stage(self, name: str, total: int) -> Callable[[int], None]: ...
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What must match for a rerun to add to an existing folder rather than mix two experiments."""
+
+    dataset: str
+    data_sha256: str
+    corpus_sha256: str
+    model: str
+    model_fingerprint: str
+    prompt: str
+    top_k: int
+    augment_hash: str
+    recipe: dict
+    """The recipe without its initialisation, which rows record themselves."""
+
+
+def parse_methods(text: str) -> list[Mode]:
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in METHODS]
+    if unknown or not names:
+        raise InputError(f"unknown method(s) {unknown or text!r}; choose from {', '.join(METHODS)}")
+    return [Mode(m) for m in METHODS if m in names]
+
+
+def open_run_folder(out: Path, identity: RunIdentity) -> None:
+    """Creates the folder, or checks that an existing one holds the same experiment."""
+    path = out / RUN
+    if path.is_file():
+        stored = json.loads(path.read_text())
+        mine = json.loads(json.dumps(asdict(identity)))  # tuples come back from JSON as lists
+        differs = sorted(k for k in mine if stored.get(k) != mine[k])
+        if differs:
+            raise InputError(f"{out} holds a run with different {', '.join(differs)}; choose another --out folder")
+        return
+    write_json_atomic(path, asdict(identity))
+
+
+class Evaluation:
+    def __init__(
+        self,
+        out: Path,
+        examples: list[Example],
+        answer: Callable[[list[str], Mode], list[Answer]],
+        batch_size: int,
+        cot: bool,
+        provenance: dict,
+    ):
+        self.out = out
+        self.examples = examples
+        self.answer = answer
+        self.batch_size = batch_size
+        self.cot = cot
+        self.provenance = provenance
+
+    def record_retrieval(self, retrieve: Callable[[str], list[Document]]) -> dict[str, list[str]]:
+        """BM25 top-k of every question, written once per question; returns id -> retrieved ids."""
+        path = self.out / RETRIEVAL
+        known = {row["id"]: row["retrieved"] for row in read_jsonl(path)}
+        new = [recall_row(e, [d.id for d in retrieve(e.question)]) for e in self.examples if e.id not in known]
+        if new:
+            append_jsonl(path, new)
+            known.update({row["id"]: row["retrieved"] for row in new})
+        return {e.id: known[e.id] for e in self.examples}
+
+    def todo(self, mode: Mode, init: str) -> list[Example]:
+        done = {row_key(row) for row in read_jsonl(self.out / PREDICTIONS)}
+        return [e for e in self.examples if (e.id, mode.value, init_key(mode, init)) not in done]
+
+    def run(self, modes: list[Mode], init: str, progress: Progress) -> int:
+        """Answers every question not yet answered by each method; returns how many rows were added."""
+        added = 0
+        for mode in modes:
+            todo = self.todo(mode, init)
+            advance = progress.stage(mode.value, len(todo))
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start : start + self.batch_size]
+                answers = self.answer([e.question for e in batch], mode)
+                rows = [prediction_row(e, a, init, self.cot, self.provenance) for e, a in zip(batch, answers)]
+                append_jsonl(self.out / PREDICTIONS, rows)
+                added += len(rows)
+                advance(len(rows))
+        return added

@@ -1,0 +1,147 @@
+"""`prag eval` end to end on the tiny random model: rows, resume, report from predictions alone, warm-up."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prag.api import EvalRequest, combined_report, run_eval, run_warmup, write_report
+from prag.cli.main import app
+from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
+from prag.engine.da_rag import augmented_passage
+from prag.errors import InputError
+from prag.eval.run import METHODS, parse_methods
+from prag.store.files import read_jsonl
+from prag.types import Augmentation, Document, Mode, QAPair
+
+from .conftest import DEMO_FACTS
+
+FAST = Settings(
+    recipe=replace(DEFAULT_RECIPE, epochs=1),
+    augment=AugmentConfig(rewrite_tokens=8, qa_tokens_per_pair=4, max_attempts=1),
+    answer=AnswerConfig(cot_max_new_tokens=8, sentence_tokens=6, max_rounds=2, batch_size=3),
+)
+QUESTIONS = [
+    ("When was Velmora founded?", "1843", "velmora", "bridge"),
+    ("Who leads Quillon Dynamics?", "Odile Varga", "quillon", "bridge"),
+    ("How tall is the Velmora Clock Tower?", "64 metres", "brevik", "comparison"),
+    ("Who founded Velmora?", "Aldric Fenn", "velmora", "bridge"),
+    ("Where is Quillon Dynamics based?", "Tarsk", "quillon", "comparison"),
+    ("When was Tashkel Brevik born?", "1851", "brevik", "bridge"),
+]
+
+
+@pytest.fixture
+def hotpot_file(tmp_path) -> Path:
+    """HotpotQA distractor format: every question carries all three paragraphs, one of them gold."""
+    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
+    title = {d["id"]: d["title"] for d in DEMO_FACTS}
+    records = [
+        {"_id": f"q{i}", "question": q, "answer": a, "type": t, "context": context, "supporting_facts": [[title[doc], 0]]}
+        for i, (q, a, doc, t) in enumerate(QUESTIONS)
+    ]
+    path = tmp_path / "hotpot.json"
+    path.write_text(json.dumps(records))
+    return path
+
+
+def evaluate(tiny_model_dir, hotpot_file, out, **changes) -> Path:
+    request = EvalRequest("hotpotqa", hotpot_file, out, parse_methods(",".join(METHODS)), limit=4)
+    return run_eval(replace(request, **changes), model=str(tiny_model_dir), settings=FAST)
+
+
+def test_every_question_and_method_is_answered_once_and_a_rerun_resumes(tiny_model_dir, hotpot_file, tmp_path):
+    out = tmp_path / "run"
+    report = evaluate(tiny_model_dir, hotpot_file, out)
+    rows = read_jsonl(out / "predictions.jsonl")
+    assert len(rows) == 4 * len(METHODS)
+    assert {(r["id"], r["method"]) for r in rows} == {(f"q{i}", m) for i in range(4) for m in METHODS}
+    assert {r["init"] for r in rows if r["method"] in ("prag", "combine")} == {"random"}
+    assert all(set(r["scores"]) == {"paper", "full"} and r["model"] == str(tiny_model_dir) for r in rows)
+    assert all(len(r["retrieved"]) == 3 for r in rows if r["method"] in ("rag", "da-rag", "prag", "combine"))
+    for name in ("results.json", "report.md", "f1_by_method.png", "latency_by_stage.png", "retrieval.jsonl"):
+        assert (out / name).is_file()
+    assert "| prag |" in report.read_text() and "bridge" in report.read_text()
+
+    # Interrupted mid-append: the last rows are lost and a torn line is left; the rerun redoes just those.
+    lines = (out / "predictions.jsonl").read_text().splitlines(keepends=True)
+    (out / "predictions.jsonl").write_text("".join(lines[:-2]) + lines[-2][:20])
+    evaluate(tiny_model_dir, hotpot_file, out)
+    again = read_jsonl(out / "predictions.jsonl")
+    assert len(again) == len(rows) and {(r["id"], r["method"]) for r in again} == {(r["id"], r["method"]) for r in rows}
+    # A longer slice adds only the new questions.
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED, Mode.PRAG], limit=6)
+    assert len(read_jsonl(out / "predictions.jsonl")) == len(rows) + 2 * 2
+
+
+def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_model_dir, hotpot_file, tmp_path):
+    out = tmp_path / "run"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED, Mode.RAG])
+    results = json.loads((out / "results.json").read_text())
+    for name in ("results.json", "report.md", "f1_by_method.png"):
+        (out / name).unlink()
+    write_report(out)
+    assert json.loads((out / "results.json").read_text()) == results
+    recall = read_jsonl(out / "retrieval.jsonl")
+    # Three paragraphs, top-3: every gold paragraph is retrieved.
+    assert [r["recall"] for r in recall] == [1.0] * 4 and results["retrieval"]["gold_recall"] == 100.0
+    rag = next(m for m in results["methods"] if m["method"] == "rag")
+    assert rag["questions"] == 4 and set(rag["scores"]["paper"]["by_type"]) == {"bridge", "comparison"}
+    table = combined_report([out, out])
+    assert "| hotpotqa bridge | hotpotqa comparison | hotpotqa Total |" in table and "| rag |" in table
+
+
+def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, hotpot_file, tmp_path):
+    out = tmp_path / "run"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED])
+    with pytest.raises(InputError, match="top_k"):
+        evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], top_k=2)
+
+
+def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_model_dir, hotpot_file, tmp_path):
+    with pytest.raises(Exception, match="prag warmup"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "run", methods=[Mode.PRAG], init="warmup")
+    digest = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST)
+    out = tmp_path / "run"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG])
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG], init="warmup")
+    rows = read_jsonl(out / "predictions.jsonl")
+    assert sorted((r["method"], r["init"]) for r in rows if r["id"] == "q0") == [("prag", "random"), ("prag", "warmup"), ("rag", "-")]
+    recipes = {r["init"]: r["recipe_hash"] for r in rows if r["method"] == "prag"}
+    assert recipes["random"] != recipes["warmup"]
+    assert "Adapter initialisation" in (out / "report.md").read_text()
+    meta = json.loads(next((Path(tmp_path / "home") / "warmups").rglob("prag_meta.json")).read_text())
+    assert meta["questions"] == [4, 6] and len(digest) == 16
+
+
+def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):
+    qa = tmp_path / "dev.json"
+    qa.write_text(json.dumps([{"test_id": 0, "question": "Who?", "answer": ["X"]}]))
+    with pytest.raises(InputError, match="--corpus"):
+        run_eval(EvalRequest("2wikimultihopqa", qa, tmp_path / "o", [Mode.RAG]), model=str(tiny_model_dir), settings=FAST)
+    run_eval(EvalRequest("2wikimultihopqa", qa, tmp_path / "o", [Mode.CLOSED]), model=str(tiny_model_dir), settings=FAST)
+    assert "not measured" in (tmp_path / "o" / "report.md").read_text()
+
+
+def test_da_rag_context_carries_the_augmentations():
+    doc = Document("d", "Velmora was founded in 1843.", "Velmora")
+    aug = Augmentation(("Velmora dates from 1843.",), (QAPair("When was Velmora founded?", "1843"),), 1)
+    text = augmented_passage(doc, aug)
+    assert text.splitlines() == [
+        "Velmora: Velmora was founded in 1843.",
+        "Rewritten: Velmora dates from 1843.",
+        "Q: When was Velmora founded? A: 1843",
+    ]
+    assert augmented_passage(doc, None) == doc.passage
+
+
+def test_cli_errors(tmp_path, hotpot_file):
+    runner = CliRunner()
+    result = runner.invoke(app, ["eval", "--dataset", "hotpotqa", "--data", str(hotpot_file), "--out", str(tmp_path / "o"), "--methods", "rag,magic"])
+    assert result.exit_code == 2 and "magic" in " ".join(result.output.split())
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not an evaluation folder" in " ".join(result.output.split())
