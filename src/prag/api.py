@@ -20,7 +20,7 @@ from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
 from prag.eval import datasets, demo, report
 from prag.eval import run as evaluation
-from prag.ingest import read_files, read_questions
+from prag.ingest import make_document, read_files, read_questions
 from prag.model import loader
 from prag.lora import LoRAAdapter
 from prag.model.generate import Generator
@@ -31,9 +31,9 @@ from prag.retrieve.bm25 import corpus_digest
 from prag.store import db as sqlite
 from prag.store.adapters import AdapterCache, AdapterStore, adapter_digest, peft_config
 from prag.store.files import write_json_atomic
-from prag.store.catalog import Catalog
+from prag.store.catalog import Catalog, DocumentState, EncodingQueue
 from prag.store.locks import exclusive
-from prag.types import CORE_MODES, Answer, Document, Mode, QAPair
+from prag.types import CORE_MODES, Answer, Augmentation, Document, Mode, QAPair
 
 COLLECTION_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -223,8 +223,8 @@ class Prag:
     def engine(self) -> Engine:
         self.catalog.require_collection(self.collection)
         documents = self.documents()
-        index = BM25Index.load(self._index_dir)
-        if index.digest != corpus_digest(documents):
+        index = BM25Index.load(self._index_dir) if documents else None
+        if index is not None and index.digest != corpus_digest(documents):
             raise NotBuiltError(f"collection {self.collection!r} changed since its last build: run `prag build`")
         cache = AdapterCache(self.adapter_store, self.settings.answer.adapter_cache_bytes)
         return Engine(
@@ -241,6 +241,93 @@ class Prag:
         """An engine with no collection behind it, for closed-book answers."""
         cache = AdapterCache(self.adapter_store, self.settings.answer.adapter_cache_bytes)
         return Engine(self.generator, None, {}, cache, self.settings.answer)
+
+    # -- a live collection (the HTTP service) -------------------------------------------------
+
+    @cached_property
+    def queue(self) -> EncodingQueue:
+        return EncodingQueue(self.catalog.db)
+
+    def submit(self, documents: list[Document]) -> list[DocumentState]:
+        """Adds documents (all or nothing) and indexes them at once; those without an adapter for this
+        model and recipe are queued for the background encoder, the others are `encoded` already."""
+        self.catalog.add_documents(self.collection, documents, source="service")
+        known = {d.id for d in documents if self.adapter_store.has(d.content_hash)}
+        self.queue.enqueue(self.collection, sorted(known), status="encoded")
+        self.queue.enqueue(self.collection, [d.id for d in documents if d.id not in known])
+        self.refresh_index()
+        return [self.queue.state(self.collection, d.id) for d in documents]
+
+    def new_document(self, text: str, title: str = "", doc_id: str | None = None) -> Document:
+        """A document from fields given by a client; one over the word limit is refused, not chunked,
+        so that its id stays the client's."""
+        doc = make_document(text, title=title, doc_id=doc_id, where=f"document {doc_id!r}" if doc_id else "document")
+        words, limit = len(doc.text.split()), self.settings.ingest.max_document_words
+        if words > limit:
+            raise InputError(f"{doc.id!r} has {words} words; the limit is {limit}: split it into several documents")
+        return doc
+
+    def delete(self, doc_id: str) -> bool:
+        """Removes a document, its index entry and — unless other documents share its content — its
+        augmentations and adapter. False when there is no such document."""
+        content_hash = self.catalog.delete_document(self.collection, doc_id)
+        if content_hash is None:
+            return False
+        self._drop_unused(content_hash)
+        self.refresh_index()
+        return True
+
+    def document_state(self, doc_id: str) -> DocumentState | None:
+        return self.queue.state(self.collection, doc_id)
+
+    def document_states(self, offset: int, limit: int) -> list[DocumentState]:
+        return self.queue.page(self.collection, offset, limit)
+
+    def recover(self) -> int:
+        """On start: documents without a job (added by `prag add`) and jobs a crash interrupted go back to
+        the queue; returns how many jobs were interrupted."""
+        self.catalog.ensure_collection(self.collection)
+        self.queue.enqueue_unqueued(self.collection)
+        return self.queue.requeue_unfinished(self.collection)
+
+    def refresh_index(self) -> None:
+        """Re-indexes the collection and hands the answering engine the new corpus."""
+        documents = self.documents()
+        index = BM25Index.build(documents) if documents else None
+        if index is not None:
+            index.save(self._index_dir)
+        if "engine" in self.__dict__:
+            self.engine.replace_corpus(index, {d.id: d for d in documents})
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.catalog.document(self.collection, doc_id)
+
+    def augment_one(self, doc: Document) -> Augmentation:
+        """The stored augmentation, or a new one (computed, not yet stored)."""
+        stored = self.catalog.get_augmentation(doc.content_hash, self._augment_key)
+        return stored or next(Augmenter(self.generator, self.settings.augment).augment([doc]))[1]
+
+    def store_augmentation(self, doc: Document, aug: Augmentation) -> None:
+        meta = self._provenance(augment_config=asdict(self.settings.augment))
+        self.catalog.put_augmentation(doc.content_hash, self._augment_key, aug, meta)
+
+    def encode_one(self, doc: Document, aug: Augmentation) -> LoRAAdapter | None:
+        """A new adapter, or None when one is stored already (a restart never trains a document twice)."""
+        if self.adapter_store.has(doc.content_hash):
+            return None
+        encoder = Encoder(self.encoding_generator, self.settings.recipe, start=self._start_adapter())
+        return next(encoder.encode_many([(doc, aug)]))[1]
+
+    def store_adapter(self, doc: Document, aug: Augmentation, adapter: LoRAAdapter) -> None:
+        recipe = self.settings.recipe
+        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
+        meta = self._provenance(document=doc.id, recipe_config=asdict(recipe), valid_pairs=aug.valid_pairs)
+        self.adapter_store.save(doc.content_hash, adapter, config, meta)
+
+    def _drop_unused(self, content_hash: str) -> None:
+        if not self.catalog.hash_in_use(content_hash):
+            self.catalog.delete_augmentations(content_hash)
+            self.adapter_store.delete(content_hash)
 
     # -- warm-up -------------------------------------------------------------------------------
 

@@ -151,6 +151,22 @@ class IngestConfig:
 
 
 @dataclass(frozen=True)
+class ServiceConfig:
+    """Limits of the HTTP service: each breach is a 4xx answer with a message."""
+
+    max_body_bytes: int = 2 * 2**20
+    max_documents_per_request: int = 100
+    max_document_chars: int = 20_000
+    max_id_chars: int = 256
+    max_title_chars: int = 1_000
+    max_question_chars: int = 2_000
+    max_top_k: int = 10
+    max_page: int = 1_000
+    batch_window_s: float = 0.01
+    """How long the first waiting question waits for others to share its batch."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """One object that the facade unpacks; components receive only their own part."""
 
@@ -158,6 +174,7 @@ class Settings:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
 
     def with_recipe(self, recipe: Recipe) -> "Settings":
         return replace(self, recipe=recipe)

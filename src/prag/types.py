@@ -21,6 +21,9 @@ class Mode(str, Enum):
     P-RAG's training data, in context instead of in the weights."""
     FLARE = "flare"
     """Active retrieval (Jiang et al. 2023): retrieve when a look-ahead sentence has a low-confidence token."""
+    AUTO = "auto"
+    """Hybrid, for collections that change: retrieved documents with an adapter are injected as
+    parameters, those still waiting for one go into the prompt."""
     DRAGIN = "dragin"
     """Dynamic retrieval (Su et al. 2024): retrieve when a token's uncertainty, weighted by attention and
     meaning, is high, with a query of the tokens the model attends to most."""
@@ -41,7 +44,7 @@ class Mode(str, Enum):
     @property
     def retrieves(self) -> bool:
         """Retrieves once, with the question, before generating."""
-        return self in (Mode.RAG, Mode.PRAG, Mode.COMBINE, Mode.DA_RAG)
+        return self in (Mode.RAG, Mode.PRAG, Mode.COMBINE, Mode.DA_RAG, Mode.AUTO)
 
     @property
     def active(self) -> bool:
@@ -108,6 +111,14 @@ class Answer:
     """The whole generated continuation, before the answer was extracted from it."""
     queries: list[str] = field(default_factory=list)
     """Retrieval queries issued during generation (active modes)."""
+    parametric: list[str] = field(default_factory=list)
+    """The retrieved documents injected as adapters (the rest, if any, were in the prompt)."""
+
+    def how(self, doc_id: str) -> str:
+        """How a retrieved document was used: `parametric`, `in-context`, or `both` (Combine)."""
+        if doc_id not in self.parametric:
+            return "in-context"
+        return "both" if self.mode is Mode.COMBINE else "parametric"
 
     def to_dict(self) -> dict:
         return {
@@ -119,4 +130,5 @@ class Answer:
             "batch_size": self.batch_size,
             "raw": self.raw,
             "queries": self.queries,
+            "parametric": self.parametric,
         }

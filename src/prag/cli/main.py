@@ -189,6 +189,40 @@ def warmup(
     out.print(f"warm-up LoRA {digest} trained on questions {skip_first}..{skip_first + count - 1} of {data}")
 
 
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1, loopback only).")] = None,
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    token_file: Annotated[
+        Optional[Path], typer.Option("--token-file", help="File holding the bearer token that POST/DELETE /v1/documents require.")
+    ] = None,
+) -> None:
+    """Serve the collection over HTTP: live ingestion, background encoding, hybrid answers (OpenAPI at /docs)."""
+    import uvicorn
+
+    from prag.server.app import create_app
+    from prag.server.service import Service
+
+    with _errors():
+        token = _read_token(token_file) if token_file else None
+        service = Service(state.open(), token)
+    bind = host or "127.0.0.1"
+    if token is None:
+        where = "loopback only" if host is None else f"{host}, reachable by anyone who can reach it"
+        console.print(f"[yellow]no --token-file:[/] document writes need no token; listening on {where}")
+    console.print(f"prag serving collection {state.collection!r} on http://{bind}:{port} (API docs at /docs)")
+    uvicorn.run(create_app(service), host=bind, port=port, log_level="warning")
+
+
+def _read_token(path: Path) -> str:
+    if not path.is_file():
+        raise InputError(f"{path}: no such token file")
+    token = path.read_text(encoding="utf-8").strip()
+    if not token or any(ch.isspace() for ch in token):
+        raise InputError(f"{path}: the token must be one non-empty word")
+    return token
+
+
 class _RichProgress:
     def __init__(self, progress: Progress):
         self.progress = progress

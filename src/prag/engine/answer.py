@@ -33,13 +33,24 @@ class Engine:
         augmentation: Callable[[Document], Augmentation | None] = lambda doc: None,
     ):
         self.generator = generator
-        self.index = index
-        self.documents = documents
+        self._corpus = (index, documents)
         self.adapters = adapters
         self.config = config
         self.augmentation = augmentation
         """A document's stored augmentation, for DA-RAG's context."""
         self.prompt = AnswerPrompt(generator, config)
+
+    @property
+    def index(self) -> BM25Index | None:
+        return self._corpus[0]
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self._corpus[1]
+
+    def replace_corpus(self, index: BM25Index | None, documents: dict[str, Document]) -> None:
+        """Swaps index and documents in one assignment, so a concurrent retrieval sees one or the other."""
+        self._corpus = (index, documents)
 
     def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
         return self.ask_many([question], mode, top_k)[0]
@@ -61,25 +72,37 @@ class Engine:
         with _timed(timings, "total"):
             with _timed(timings, "retrieve"):
                 hits = [self.retrieve(q, top_k) if mode.retrieves else [] for q in questions]
+                injected = [self.parametric(mode, docs) for docs in hits]
             with _timed(timings, "load"):
-                adapter_sets = [self.load_adapters(docs) for docs in hits] if mode.uses_adapters else []
+                adapter_sets = [self.load_adapters(docs) for docs in injected]
             with _timed(timings, "merge"):
-                factors = factors_for_batch(adapter_sets) if adapter_sets else None
+                factors = factors_for_batch(adapter_sets) if any(adapter_sets) else None
             with _timed(timings, "generate"):
-                contexts = [self.context(mode, docs) for docs in hits]
+                contexts = [self.context(mode, docs, set(d.id for d in used)) for docs, used in zip(hits, injected)]
                 prompts = [self.prompt.text(q, c) for q, c in zip(questions, contexts)]
                 outputs = self.generator.generate(
                     prompts, self.prompt.max_new_tokens, factors=factors, done=self.prompt.is_complete
                 )
         return [
-            Answer(q, self.prompt.answer(raw), mode, [d.id for d in docs], dict(timings), len(questions), raw)
-            for q, raw, docs in zip(questions, outputs, hits)
+            Answer(
+                q, self.prompt.answer(raw), mode, [d.id for d in docs], dict(timings), len(questions), raw,
+                parametric=[d.id for d in used],
+            )
+            for q, raw, docs, used in zip(questions, outputs, hits, injected)
         ]
 
-    def context(self, mode: Mode, documents: list[Document]) -> list[str] | None:
-        """The passages a one-shot mode puts into the prompt."""
+    def parametric(self, mode: Mode, documents: list[Document]) -> list[Document]:
+        """The retrieved documents a mode injects as adapters; `auto` takes those that have one."""
+        if mode is Mode.AUTO:
+            return [doc for doc in documents if self.adapters.store.has(doc.content_hash)]
+        return documents if mode.uses_adapters else []
+
+    def context(self, mode: Mode, documents: list[Document], injected: set[str]) -> list[str] | None:
+        """The passages a one-shot mode puts into the prompt; `auto` puts those not injected."""
         if mode.uses_augmentations:
             return [augmented_passage(doc, self.augmentation(doc)) for doc in documents]
+        if mode is Mode.AUTO:
+            return [doc.passage for doc in documents if doc.id not in injected] or None
         return [doc.passage for doc in documents] if mode.uses_passages else None
 
     def _ask_active(self, questions: list[str], mode: Mode, top_k: int) -> list[Answer]:
@@ -112,9 +135,10 @@ class Engine:
 
     def retrieve(self, query: str, top_k: int) -> list[Document]:
         """Retrieve: the top-k documents by BM25, in rank order."""
-        if self.index is None:
-            raise NotBuiltError("the collection has no BM25 index: run `prag build`")
-        return [self.documents[doc_id] for doc_id, _ in self.index.search(query, top_k)]
+        index, documents = self._corpus
+        if index is None:
+            raise NotBuiltError("the collection has no documents indexed: add some (and run `prag build`)")
+        return [documents[doc_id] for doc_id, _ in index.search(query, top_k)]
 
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from collections import OrderedDict
 from pathlib import Path
 
@@ -44,6 +46,14 @@ class AdapterStore:
 
     def load(self, content_hash: str) -> LoRAAdapter:
         return load_adapter(self.path(content_hash))
+
+    def delete(self, content_hash: str) -> None:
+        """Removes the adapter by renaming it aside first, so no reader sees half a folder."""
+        folder = self.path(content_hash)
+        if folder.is_dir():
+            doomed = folder.with_name(f".{folder.name}.deleted")
+            os.replace(folder, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
 
     def nbytes(self, content_hash: str) -> int:
         folder = self.path(content_hash)

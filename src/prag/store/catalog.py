@@ -67,6 +67,12 @@ class Catalog:
         ).fetchall()
         return [Document(id=r["id"], title=r["title"], text=r["text"]) for r in rows]
 
+    def document(self, collection: str, doc_id: str) -> Document | None:
+        row = self.db.execute(
+            "SELECT id, title, text FROM documents WHERE collection = ? AND id = ?", (collection, doc_id)
+        ).fetchone()
+        return Document(id=row["id"], title=row["title"], text=row["text"]) if row else None
+
     def get_augmentation(self, content_hash: str, augment_key: str) -> Augmentation | None:
         row = self.db.execute(
             "SELECT rewrites, qa_pairs, attempts FROM augmentations WHERE content_hash = ? AND augment_key = ?",
@@ -93,6 +99,113 @@ class Catalog:
             ),
         )
 
+    def delete_document(self, collection: str, doc_id: str) -> str | None:
+        """Removes the document (its job row goes with it); returns its content hash, or None if absent."""
+        row = self.db.execute(
+            "SELECT content_hash FROM documents WHERE collection = ? AND id = ?", (collection, doc_id)
+        ).fetchone()
+        if row is None:
+            return None
+        self.db.execute("DELETE FROM documents WHERE collection = ? AND id = ?", (collection, doc_id))
+        return row["content_hash"]
+
+    def hash_in_use(self, content_hash: str) -> bool:
+        """Is any document, in any collection, still made of this content?"""
+        row = self.db.execute("SELECT 1 FROM documents WHERE content_hash = ? LIMIT 1", (content_hash,)).fetchone()
+        return row is not None
+
+    def delete_augmentations(self, content_hash: str) -> None:
+        self.db.execute("DELETE FROM augmentations WHERE content_hash = ?", (content_hash,))
+
     def augmented_hashes(self, augment_key: str) -> set[str]:
         rows = self.db.execute("SELECT content_hash FROM augmentations WHERE augment_key = ?", (augment_key,))
         return {r[0] for r in rows}
+
+
+JOB_STATES = ("queued", "augmenting", "encoding", "encoded", "failed")
+UNFINISHED = ("augmenting", "encoding")
+"""States a crash can leave a job in: it goes back to the queue on restart."""
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    id: str
+    status: str
+    reason: str | None = None
+    attempts: int = 0
+
+
+class EncodingQueue:
+    """The background encoder's queue, in the same SQLite database as the documents it points to."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def enqueue(self, collection: str, ids: list[str], status: str = "queued") -> None:
+        self.db.executemany(
+            "INSERT INTO encoding_jobs(collection, id, status) VALUES (?, ?, ?)"
+            " ON CONFLICT(collection, id) DO UPDATE SET status = excluded.status, reason = NULL,"
+            " updated_at = datetime('now')",
+            [(collection, doc_id, status) for doc_id in ids],
+        )
+
+    def enqueue_unqueued(self, collection: str) -> None:
+        """Queues the collection's documents that have no job yet (e.g. added by `prag add`)."""
+        self.db.execute(
+            "INSERT INTO encoding_jobs(collection, id, status) SELECT collection, id, 'queued' FROM documents d"
+            " WHERE d.collection = ? AND NOT EXISTS"
+            " (SELECT 1 FROM encoding_jobs j WHERE j.collection = d.collection AND j.id = d.id)",
+            (collection,),
+        )
+
+    def set_status(self, collection: str, doc_id: str, status: str, reason: str | None = None) -> None:
+        bump = ", attempts = attempts + 1" if status == "augmenting" else ""
+        self.db.execute(
+            f"UPDATE encoding_jobs SET status = ?, reason = ?, updated_at = datetime('now'){bump}"
+            " WHERE collection = ? AND id = ?",
+            (status, reason, collection, doc_id),
+        )
+
+    def next_queued(self, collection: str) -> str | None:
+        row = self.db.execute(
+            "SELECT id FROM encoding_jobs WHERE collection = ? AND status = 'queued' ORDER BY queued_at, rowid LIMIT 1",
+            (collection,),
+        ).fetchone()
+        return row["id"] if row else None
+
+    def requeue_unfinished(self, collection: str) -> int:
+        """After a crash: half-done jobs go back to the queue (their finished parts are kept in stores)."""
+        marks = ",".join("?" * len(UNFINISHED))
+        cursor = self.db.execute(
+            f"UPDATE encoding_jobs SET status = 'queued', updated_at = datetime('now')"
+            f" WHERE collection = ? AND status IN ({marks})",
+            (collection, *UNFINISHED),
+        )
+        return cursor.rowcount
+
+    def state(self, collection: str, doc_id: str) -> DocumentState | None:
+        row = self.db.execute(
+            "SELECT d.id, j.status, j.reason, j.attempts FROM documents d LEFT JOIN encoding_jobs j"
+            " ON j.collection = d.collection AND j.id = d.id WHERE d.collection = ? AND d.id = ?",
+            (collection, doc_id),
+        ).fetchone()
+        return _state(row) if row else None
+
+    def page(self, collection: str, offset: int, limit: int) -> list[DocumentState]:
+        rows = self.db.execute(
+            "SELECT d.id, j.status, j.reason, j.attempts FROM documents d LEFT JOIN encoding_jobs j"
+            " ON j.collection = d.collection AND j.id = d.id WHERE d.collection = ? ORDER BY d.seq LIMIT ? OFFSET ?",
+            (collection, limit, offset),
+        ).fetchall()
+        return [_state(r) for r in rows]
+
+    def counts(self, collection: str) -> dict[str, int]:
+        rows = self.db.execute(
+            "SELECT status, COUNT(*) AS n FROM encoding_jobs WHERE collection = ? GROUP BY status", (collection,)
+        ).fetchall()
+        return {state: 0 for state in JOB_STATES} | {r["status"]: r["n"] for r in rows}
+
+
+def _state(row: sqlite3.Row) -> DocumentState:
+    # Documents added by `prag add` have no job row: `prag build` encodes them.
+    return DocumentState(row["id"], row["status"] or "queued", row["reason"], row["attempts"] or 0)

@@ -50,6 +50,28 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_encoding_jobs(db: sqlite3.Connection) -> None:
+    """The service's background queue: one row per document waiting for, or done with, its adapter."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE encoding_jobs (
+            collection TEXT NOT NULL,
+            id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            queued_at TEXT NOT NULL DEFAULT (datetime('now')),
+            updated_at TEXT NOT NULL DEFAULT (datetime('now')),
+            PRIMARY KEY (collection, id),
+            FOREIGN KEY (collection, id) REFERENCES documents(collection, id) ON DELETE CASCADE
+        );
+        CREATE INDEX encoding_jobs_by_status ON encoding_jobs(collection, status, queued_at);
+        """
+    )
+
+
 def _run_script(db: sqlite3.Connection, script: str) -> None:
     # executescript() would commit on its own; statements one by one stay inside the migration's transaction.
     for statement in script.split(";"):
@@ -59,7 +81,8 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
 
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    # One connection may serve several threads of the HTTP service, which serialises its use.
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
     # WAL lets `prag ask` read while `prag build` writes.
     db.execute("PRAGMA journal_mode=WAL")

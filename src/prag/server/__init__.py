@@ -1,0 +1,1 @@
+"""The HTTP service: live ingestion, hybrid answering, background encoding (`prag serve`)."""

@@ -1,0 +1,87 @@
+"""The service behind the routes: one collection, the model gate, the encoder thread, the ask batcher."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from contextlib import suppress
+
+from prag.api import Prag
+from prag.config import ServiceConfig
+from prag.errors import InputError
+from prag.server.batcher import AskBatcher
+from prag.server.gate import ModelGate
+from prag.server.metrics import Metrics
+from prag.server.worker import EncodingWorker
+from prag.types import Answer, Document, Mode
+
+
+class Service:
+    def __init__(self, prag: Prag, token: str | None = None):
+        self.prag = prag
+        self.config: ServiceConfig = prag.settings.service
+        self.token = token
+        self.gate = ModelGate()
+        self.state = threading.RLock()
+        self.metrics = Metrics(self.counts)
+        self.worker = EncodingWorker(prag, self.gate, self.state)
+        self.batcher = AskBatcher(self._answer_many, prag.settings.answer.batch_size, self.config.batch_window_s)
+        self._batcher_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Loads the model, re-queues interrupted work, indexes, then starts the encoder and the batcher."""
+        await asyncio.to_thread(self._prepare)
+        self.worker.start()
+        self._batcher_task = asyncio.create_task(self.batcher.run())
+
+    def _prepare(self) -> None:
+        with self.state:
+            self.prag.recover()
+            self.prag.refresh_index()
+            self.prag.engine  # built here, not by the first question
+            self.prag.engine.preload()
+
+    async def stop(self) -> None:
+        self.worker.stop()
+        if self._batcher_task:
+            self._batcher_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._batcher_task
+
+    # -- documents -------------------------------------------------------------------------------
+
+    def add(self, documents: list[Document]):
+        ids = [d.id for d in documents]
+        if len(set(ids)) != len(ids):
+            raise InputError("document ids repeat within the request")
+        with self.state:
+            states = self.prag.submit(documents)
+        self.worker.wake.set()
+        return states
+
+    def state_of(self, doc_id: str):
+        with self.state:
+            return self.prag.document_state(doc_id)
+
+    def page(self, offset: int, limit: int):
+        with self.state:
+            return self.prag.document_states(offset, limit), self.prag.queue.counts(self.prag.collection)
+
+    def delete(self, doc_id: str) -> bool:
+        with self.state:
+            return self.prag.delete(doc_id)
+
+    def counts(self) -> dict[str, int]:
+        with self.state:
+            return self.prag.queue.counts(self.prag.collection)
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    async def ask(self, question: str, mode: Mode, top_k: int) -> Answer:
+        return await self.batcher.ask(question, mode, top_k)
+
+    def _answer_many(self, questions: list[str], mode: Mode, top_k: int) -> list[Answer]:
+        with self.gate.answering():
+            answers = self.prag.engine.ask_many(questions, mode, top_k)
+        self.metrics.batch.observe(len(questions))
+        return answers
