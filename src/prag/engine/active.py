@@ -4,12 +4,13 @@ questions of a batch generating together."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from bm25s.stopwords import STOPWORDS_EN
 
 from prag.config import AnswerConfig
 from prag.engine.prompting import AnswerPrompt
-from prag.model.generate import ScoredText
+from prag.model.generate import Generator, ScoredText
 from prag.types import Document
 
 _STOPWORDS = frozenset(STOPWORDS_EN)
@@ -42,6 +43,25 @@ class Trace:
     @property
     def passage_texts(self) -> list[str] | None:
         return [d.passage for d in self.passages] or None
+
+
+class ActiveRetrieval:
+    """A method that decides while generating when and what to retrieve (FLARE, DRAGIN)."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        prompt: AnswerPrompt,
+        retrieve: Callable[[str, int], list[Document]],
+        config: AnswerConfig,
+    ):
+        self.generator = generator
+        self.prompt = prompt
+        self.retrieve = retrieve
+        self.config = config
+
+    def answer_many(self, questions: list[str], top_k: int) -> list[Trace]:
+        raise NotImplementedError
 
 
 def sentence_length(scored: ScoredText, sentence: str) -> int:

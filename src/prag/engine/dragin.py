@@ -10,28 +10,12 @@ comes, so every round makes progress."""
 
 from __future__ import annotations
 
-from typing import Callable
-
-from prag.config import AnswerConfig
-from prag.engine.active import Trace, is_significant, sentence_length
-from prag.engine.prompting import AnswerPrompt, first_sentence, sentence_done
-from prag.model.generate import Generator, ScoredText
-from prag.types import Document
+from prag.engine.active import ActiveRetrieval, Trace, is_significant, sentence_length
+from prag.engine.prompting import first_sentence, sentence_done
+from prag.model.generate import ScoredText
 
 
-class Dragin:
-    def __init__(
-        self,
-        generator: Generator,
-        prompt: AnswerPrompt,
-        retrieve: Callable[[str, int], list[Document]],
-        config: AnswerConfig,
-    ):
-        self.generator = generator
-        self.prompt = prompt
-        self.retrieve = retrieve
-        self.config = config
-
+class Dragin(ActiveRetrieval):
     def answer_many(self, questions: list[str], top_k: int) -> list[Trace]:
         traces = [Trace(q) for q in questions]
         fresh: set[int] = set()  # traces whose passages were just retrieved: their next sentence is kept

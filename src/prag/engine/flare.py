@@ -7,28 +7,12 @@ prompt. Steps repeat until the answer is stated."""
 
 from __future__ import annotations
 
-from typing import Callable
-
-from prag.config import AnswerConfig
-from prag.engine.active import Trace, sentence_length
-from prag.engine.prompting import AnswerPrompt, first_sentence, sentence_done
-from prag.model.generate import Generator, ScoredText
-from prag.types import Document
+from prag.engine.active import ActiveRetrieval, Trace, sentence_length
+from prag.engine.prompting import first_sentence, sentence_done
+from prag.model.generate import ScoredText
 
 
-class Flare:
-    def __init__(
-        self,
-        generator: Generator,
-        prompt: AnswerPrompt,
-        retrieve: Callable[[str, int], list[Document]],
-        config: AnswerConfig,
-    ):
-        self.generator = generator
-        self.prompt = prompt
-        self.retrieve = retrieve
-        self.config = config
-
+class Flare(ActiveRetrieval):
     def answer_many(self, questions: list[str], top_k: int) -> list[Trace]:
         traces = [Trace(q) for q in questions]
         while active := [t for t in traces if not t.done]:

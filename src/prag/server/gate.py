@@ -27,9 +27,7 @@ class ModelGate:
         try:
             yield
         finally:
-            self._lock.release()
-            with self._changed:
-                self._changed.notify_all()
+            self._release()
 
     @contextmanager
     def background(self) -> Iterator[None]:
@@ -42,6 +40,9 @@ class ModelGate:
         try:
             yield
         finally:
-            self._lock.release()
-            with self._changed:
-                self._changed.notify_all()
+            self._release()
+
+    def _release(self) -> None:
+        self._lock.release()
+        with self._changed:
+            self._changed.notify_all()
