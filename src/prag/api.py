@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Protocol
 
 from prag import __version__
 from prag.augment import Augmenter
-from prag.config import Settings
+from prag.config import Recipe, Settings
 from prag.encode import Encoder, TrainingPlan, training_schedule
 from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
@@ -172,8 +172,7 @@ class Prag:
         if not todo:
             return valid  # nothing to do: do not load the model
         for doc, aug in Augmenter(self.generator, self.settings.augment).augment(todo):
-            meta = self._provenance(augment_config=asdict(self.settings.augment))
-            self.catalog.put_augmentation(doc.content_hash, self._augment_key, aug, meta)
+            self.store_augmentation(doc, aug)
             valid.append(aug.valid_pairs)
             advance(1)
         return valid
@@ -183,13 +182,10 @@ class Prag:
         advance = progress.stage("encode", len(todo))
         if not todo:
             return 0
-        recipe = self.settings.recipe
-        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
         items = [(doc, self.catalog.get_augmentation(doc.content_hash, self._augment_key)) for doc in todo]
-        for i, adapter in Encoder(self.encoding_generator, recipe, start=self._start_adapter()).encode_many(items):
-            doc, aug = items[i]
-            meta = self._provenance(document=doc.id, recipe_config=asdict(recipe), valid_pairs=aug.valid_pairs)
-            self.adapter_store.save(doc.content_hash, adapter, config, meta)
+        encoder = Encoder(self.encoding_generator, self.settings.recipe, start=self._start_adapter())
+        for i, adapter in encoder.encode_many(items):
+            self.store_adapter(*items[i], adapter)
             advance(1)
         return len(todo)
 
@@ -320,7 +316,7 @@ class Prag:
 
     def store_adapter(self, doc: Document, aug: Augmentation, adapter: LoRAAdapter) -> None:
         recipe = self.settings.recipe
-        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
+        config = self._peft_config(recipe)
         meta = self._provenance(document=doc.id, recipe_config=asdict(recipe), valid_pairs=aug.valid_pairs)
         self.adapter_store.save(doc.content_hash, adapter, config, meta)
 
@@ -345,7 +341,7 @@ class Prag:
         plan = TrainingPlan(sequences, training_schedule(len(sequences), recipe))
         adapter = Encoder(generator, recipe).train([plan])[0]
         digest = adapter_digest(adapter)
-        config = peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
+        config = self._peft_config(recipe)
         meta = self._provenance(warmup=name, pairs=len(pairs), recipe_config=asdict(recipe), **source)
         self._warmups.save(digest, adapter, config, meta)
         write_json_atomic(self._warmups.folder / f"{name}.json", {"digest": digest, **source})
@@ -364,6 +360,9 @@ class Prag:
         if not self._warmups.has(recipe.warmup):
             raise NotBuiltError(f"the warm-up LoRA {recipe.warmup} is missing: run `prag warmup` again")
         return self._warmups.load(recipe.warmup)
+
+    def _peft_config(self, recipe: Recipe) -> dict:
+        return peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
 
     @property
     def _warmups(self) -> AdapterStore:
