@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The measurements behind issue 4's tables: Qwen2.5-Coder-0.5B on HotpotQA-500 and 2Wiki-500 (first 50
+# questions), the same HotpotQA slice on the default model, MuSiQue, and the warm-up ablation. Every step
+# resumes its folder, so rerunning the script after an interruption continues where it stopped. The
+# paper's core comparison runs first; FLARE and DRAGIN, which cost 5-15x more per question, after.
+#
+#   make qwen && PRAG_HOME=/tmp/evq OUT=/tmp/runs bench/eval_tables.sh
+set -u
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data}
+OUT=${OUT:-runs}
+LIMIT=${LIMIT:-50}
+P=.venv/bin/prag
+Q="$P --model qwen-coder-0.5b"
+H="--dataset hotpotqa --data $DATA/hotpotqa/HotpotQA_500_benchmark.json"
+W="--dataset 2wikimultihopqa --data $DATA/2wikimultihopqa/2WikiMultihopQA_500_benchmark.json"
+M="--dataset musique --data $DATA/musique/musique_qa_100.json"
+mkdir -p "$OUT"
+step() { name=$1; shift; echo "$(date -u +%FT%TZ) start $name" >> "$OUT/steps.log"
+         /usr/bin/time -v "$@" > "$OUT/$name.log" 2>&1; echo "$(date -u +%FT%TZ) end $name rc=$?" >> "$OUT/steps.log"; }
+step hotpotqa-qwen-core $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods closed,rag,da-rag,prag,combine
+step 2wiki-qwen-core $Q eval $W --out "$OUT/2wiki-qwen" --limit "$LIMIT" --methods closed,rag,da-rag,prag,combine
+step hotpotqa-qwen-active $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods flare,dragin
+step 2wiki-qwen-active $Q eval $W --out "$OUT/2wiki-qwen" --limit "$LIMIT" --methods flare,dragin
+step hotpotqa-smol $P eval $H --out "$OUT/hotpotqa-smol" --limit "$LIMIT"
+step musique-qwen $Q eval $M --out "$OUT/musique-qwen" --limit "$LIMIT"
+step warmup-hotpotqa-qwen $Q warmup $H --skip-first 100 --count 200
+step hotpotqa-qwen-warmup $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods prag,combine --init warmup
+$P report "$OUT/hotpotqa-qwen" "$OUT/2wiki-qwen" "$OUT/musique-qwen" > "$OUT/tables.md"
