@@ -5,12 +5,11 @@ The CLI and (later) the server import only this module, `config` and `types`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 from prag import __version__
 from prag.augment import Augmenter
@@ -20,6 +19,7 @@ from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
 from prag.eval import datasets, demo, report
 from prag.eval import run as evaluation
+from prag.eval.run import Progress
 from prag.ingest import make_document, read_files, read_questions
 from prag.model import loader
 from prag.lora import LoRAAdapter
@@ -30,18 +30,12 @@ from prag.retrieve import BM25Index
 from prag.retrieve.bm25 import corpus_digest
 from prag.store import db as sqlite
 from prag.store.adapters import AdapterCache, AdapterStore, adapter_digest, peft_config
-from prag.store.files import write_json_atomic
+from prag.store.files import sha256_file, write_json_atomic
 from prag.store.catalog import Catalog, DocumentState, EncodingQueue
 from prag.store.locks import exclusive
 from prag.types import CORE_MODES, Answer, Augmentation, Document, Mode, QAPair
 
 COLLECTION_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-class Progress(Protocol):
-    """Receives build progress; the CLI shows it as rich progress bars."""
-
-    def stage(self, name: str, total: int) -> Callable[[int], None]: ...
 
 
 class _Silent:
@@ -507,8 +501,8 @@ def run_eval(
         prag = _with_warmup(prag, request.dataset)
     identity = evaluation.RunIdentity(
         dataset=request.dataset,
-        data_sha256=_file_sha256(request.data),
-        corpus_sha256=_file_sha256(request.corpus) if request.corpus else "",
+        data_sha256=sha256_file(request.data),
+        corpus_sha256=sha256_file(request.corpus) if request.corpus else "",
         model=model,
         model_fingerprint=prag.model_fingerprint,
         prompt=prompt,
@@ -563,13 +557,6 @@ def _with_warmup(prag: Prag, name: str) -> Prag:
     return Prag(prag.home, prag.collection, prag.model_spec, prag.settings.with_recipe(recipe))
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def run_warmup(
     dataset: str,
@@ -589,5 +576,5 @@ def run_warmup(
         raise InputError(f"{data} has no questions after the first {skip_first}")
     pairs = [QAPair(e.question, e.golds[0]) for e in examples]
     prag = Prag(home, collection="warmup", model=model, settings=settings)
-    source = {"dataset": dataset, "data_sha256": _file_sha256(data), "questions": [skip_first, skip_first + len(pairs)]}
+    source = {"dataset": dataset, "data_sha256": sha256_file(data), "questions": [skip_first, skip_first + len(pairs)]}
     return prag.train_warmup(pairs, dataset, source)

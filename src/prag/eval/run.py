@@ -23,6 +23,8 @@ RUN = "run.json"
 
 
 class Progress(Protocol):
+    """Receives progress of long stages (build, evaluation); the CLI shows rich progress bars."""
+
     def stage(self, name: str, total: int) -> Callable[[int], None]: ...
 
 

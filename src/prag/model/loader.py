@@ -14,7 +14,7 @@ import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from prag.errors import ModelError
-from prag.store.files import staged_folder, write_json_atomic
+from prag.store.files import sha256_file, staged_folder, write_json_atomic
 
 # Never reach a hub: every model prag loads is a local folder.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,7 +94,7 @@ def fingerprint(path: Path, cache: Path) -> str:
         digest = hashlib.sha256()
         for p in files:
             digest.update(p.name.encode())
-            digest.update(_sha256_file(p).encode())
+            digest.update(sha256_file(p).encode())
         memo[key] = digest.hexdigest()[:16]
         write_json_atomic(memo_path, memo)
     return memo[key]
@@ -158,10 +158,3 @@ def _joined_qwen_gguf(cache: Path) -> Path:
     os.replace(tmp, target)
     return target
 
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
