@@ -20,10 +20,10 @@ step() { name=$1; shift; echo "$(date -u +%FT%TZ) start $name" >> "$OUT/steps.lo
          /usr/bin/time -v "$@" > "$OUT/$name.log" 2>&1; echo "$(date -u +%FT%TZ) end $name rc=$?" >> "$OUT/steps.log"; }
 step hotpotqa-qwen-core $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods closed,rag,da-rag,prag,combine
 step 2wiki-qwen-core $Q eval $W --out "$OUT/2wiki-qwen" --limit "$LIMIT" --methods closed,rag,da-rag,prag,combine
-step hotpotqa-qwen-active $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods flare,dragin
-step 2wiki-qwen-active $Q eval $W --out "$OUT/2wiki-qwen" --limit "$LIMIT" --methods flare,dragin
-step hotpotqa-smol $P eval $H --out "$OUT/hotpotqa-smol" --limit "$LIMIT"
-step musique-qwen $Q eval $M --out "$OUT/musique-qwen" --limit "$LIMIT"
 step warmup-hotpotqa-qwen $Q warmup $H --skip-first 100 --count 200
 step hotpotqa-qwen-warmup $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods prag,combine --init warmup
+step hotpotqa-smol $P eval $H --out "$OUT/hotpotqa-smol" --limit "$LIMIT"
+step hotpotqa-qwen-active $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods flare,dragin
+step 2wiki-qwen-active $Q eval $W --out "$OUT/2wiki-qwen" --limit "$LIMIT" --methods flare,dragin
+step musique-qwen $Q eval $M --out "$OUT/musique-qwen" --limit "$LIMIT"
 $P report "$OUT/hotpotqa-qwen" "$OUT/2wiki-qwen" "$OUT/musique-qwen" > "$OUT/tables.md"

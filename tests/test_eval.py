@@ -91,6 +91,8 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
     assert [r["recall"] for r in recall] == [1.0] * 4 and results["retrieval"]["gold_recall"] == 100.0
     rag = next(m for m in results["methods"] if m["method"] == "rag")
     assert rag["questions"] == 4 and set(rag["scores"]["paper"]["by_type"]) == {"bridge", "comparison"}
+    closed = next(m for m in results["methods"] if m["method"] == "closed")
+    assert (rag["retrievals_per_question"], closed["retrievals_per_question"]) == (1.0, 0.0)
     table = combined_report([out, out])
     assert "| hotpotqa bridge | hotpotqa comparison | hotpotqa Total |" in table and "| rag |" in table
 

@@ -67,8 +67,13 @@ def _method_summary(method: str, init: str, rows: list[dict], types: list[str], 
         "questions": len(rows),
         "scores": scores,
         "seconds_per_question": {s: _per_question(rows, s) for s in (*STAGES, "total")},
-        "retrievals_per_question": statistics.fmean(len(r["queries"]) for r in rows) if rows else 0.0,
+        "retrievals_per_question": statistics.fmean(_retrievals(r) for r in rows) if rows else 0.0,
     }
+
+
+def _retrievals(row: dict) -> int:
+    """Active methods record each query they issued; the others retrieve once, with the question."""
+    return len(row["queries"]) or int(bool(row["retrieved"]))
 
 
 def _mean_scores(rows: list[dict], protocol: str) -> dict:
