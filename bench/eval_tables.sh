@@ -21,7 +21,7 @@ step() { name=$1; shift; echo "$(date -u +%FT%TZ) start $name" >> "$OUT/steps.lo
 step hotpotqa-qwen-core $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods closed,rag,da-rag,prag,combine
 # The default recipe was chosen on the 135M model; the paper's (1 epoch, lr 3e-4) shows whether P-RAG's
 # result on the 0.5B model is the recipe's. Augmentations are shared, so this only re-encodes.
-step hotpotqa-qwen-paper $P --model qwen-coder-0.5b --recipe paper eval $H --out "$OUT/hotpotqa-qwen-paper" --limit "$LIMIT" --methods prag,combine
+step hotpotqa-qwen-paper $Q --recipe paper eval $H --out "$OUT/hotpotqa-qwen-paper" --limit "$LIMIT" --methods prag,combine
 step 2wiki-qwen-core $Q eval $W --out "$OUT/2wiki-qwen" --limit "$LIMIT" --methods closed,rag,da-rag,prag,combine
 step warmup-hotpotqa-qwen $Q warmup $H --skip-first 100 --count 200
 step hotpotqa-qwen-warmup $Q eval $H --out "$OUT/hotpotqa-qwen" --limit "$LIMIT" --methods prag,combine --init warmup
