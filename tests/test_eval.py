@@ -119,6 +119,14 @@ def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_m
     meta = json.loads(next((Path(tmp_path / "home") / "warmups").rglob("prag_meta.json")).read_text())
     assert meta["questions"] == [4, 6] and len(digest) == 16
 
+    # Never evaluated on the questions it was trained on; never picked up by a run of another recipe.
+    with pytest.raises(InputError, match="overlap the 5 evaluated"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "longer", methods=[Mode.PRAG], init="warmup", limit=5)
+    other_recipe = replace(FAST, recipe=replace(FAST.recipe, learning_rate=3e-4))
+    request = EvalRequest("hotpotqa", hotpot_file, tmp_path / "other", [Mode.PRAG], limit=4, init="warmup")
+    with pytest.raises(Exception, match="prag warmup"):
+        run_eval(request, model=str(tiny_model_dir), settings=other_recipe)
+
 
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):
     qa = tmp_path / "dev.json"

@@ -338,14 +338,25 @@ class Prag:
         config = self._peft_config(recipe)
         meta = self._provenance(warmup=name, pairs=len(pairs), recipe_config=asdict(recipe), **source)
         self._warmups.save(digest, adapter, config, meta)
-        write_json_atomic(self._warmups.folder / f"{name}.json", {"digest": digest, **source})
+        write_json_atomic(self._warmup_pointer(name), {"digest": digest, **source})
         return digest
 
-    def warmup_digest(self, name: str) -> str:
-        path = self._warmups.folder / f"{name}.json"
+    def warmup_record(self, name: str) -> dict:
+        """The digest of the warm-up LoRA named `name` for this model and recipe, and the questions it
+        was trained on."""
+        path = self._warmup_pointer(name)
         if not path.is_file():
-            raise NotBuiltError(f"no warm-up LoRA named {name!r} for this model: run `prag warmup` first")
-        return json.loads(path.read_text())["digest"]
+            raise NotBuiltError(
+                f"no warm-up LoRA named {name!r} for this model and the {self.settings.recipe.name!r} recipe: "
+                "run `prag warmup` first, with the same --model and --recipe"
+            )
+        return json.loads(path.read_text())
+
+    def _warmup_pointer(self, name: str) -> Path:
+        # Keyed by the recipe the documents will train with: a warm-up trained with another learning rate
+        # or loss must not be picked up by a run of this recipe.
+        documents_recipe = replace(self.settings.recipe, init="random", warmup="")
+        return self._warmups.folder / f"{name}-{documents_recipe.fingerprint()}.json"
 
     def _start_adapter(self) -> LoRAAdapter | None:
         recipe = self.settings.recipe
@@ -498,7 +509,7 @@ def run_eval(
         raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
     prag = Prag(home, collection=_eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
     if request.init == "warmup":
-        prag = _with_warmup(prag, request.dataset)
+        prag = _with_warmup(prag, request, len(examples))
     identity = evaluation.RunIdentity(
         dataset=request.dataset,
         data_sha256=sha256_file(request.data),
@@ -552,8 +563,15 @@ def _eval_collection(dataset: str, corpus: list[Document] | None) -> str:
     return f"eval-{dataset}-{corpus_digest(corpus)}" if corpus else f"eval-{dataset}-closed"
 
 
-def _with_warmup(prag: Prag, name: str) -> Prag:
-    recipe = replace(prag.settings.recipe, init="warmup", warmup=prag.warmup_digest(name))
+def _with_warmup(prag: Prag, request: EvalRequest, evaluated: int) -> Prag:
+    record = prag.warmup_record(request.dataset)
+    trained_on = record.get("questions", [0, 0])
+    if record.get("data_sha256") == sha256_file(request.data) and trained_on[0] < evaluated:
+        raise InputError(
+            f"the warm-up LoRA was trained on questions {trained_on[0]}..{trained_on[1] - 1} of {request.data}, "
+            f"which overlap the {evaluated} evaluated ones: retrain it with `prag warmup --skip-first {evaluated}`"
+        )
+    recipe = replace(prag.settings.recipe, init="warmup", warmup=record["digest"])
     return Prag(prag.home, prag.collection, prag.model_spec, prag.settings.with_recipe(recipe))
 
 
