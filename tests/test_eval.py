@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from prag.api import EvalRequest, combined_report, run_eval, run_warmup, write_report
+from prag.api import EvalRequest, combined_report, compare_runs, run_eval, run_warmup, write_report
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
 from prag.engine.da_rag import augmented_passage
@@ -95,6 +95,30 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
     assert (rag["retrievals_per_question"], closed["retrievals_per_question"]) == (1.0, 0.0)
     table = combined_report([out, out])
     assert "| hotpotqa bridge | hotpotqa comparison | hotpotqa Total |" in table and "| rag |" in table
+
+
+def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir, hotpot_file, tmp_path):
+    evaluate(tiny_model_dir, hotpot_file, tmp_path / "a", methods=[Mode.CLOSED, Mode.RAG])
+    evaluate(tiny_model_dir, hotpot_file, tmp_path / "b", methods=[Mode.CLOSED], limit=3)
+    # Greedy decoding of one model: the same method in two folders agrees on every shared question.
+    same = compare_runs((tmp_path / "a", "closed", None), (tmp_path / "b", "closed", None))["paper"]
+    assert same["difference"]["n"] == 3 and same["difference"]["delta"] == 0.0 and same["first"] == same["second"]
+    f1 = {(r["id"], r["method"]): r["scores"]["full"]["f1"] for r in read_jsonl(tmp_path / "a" / "predictions.jsonl")}
+    diffs = [f1[q, "rag"] - f1[q, "closed"] for q in ("q0", "q1", "q2")]
+    against = compare_runs((tmp_path / "a", "rag", None), (tmp_path / "b", "closed", None))["full"]["difference"]
+    assert against["delta"] == pytest.approx(100 * sum(diffs) / 3)
+    assert against["wins"] == sum(d > 0 for d in diffs) and against["losses"] == sum(d < 0 for d in diffs)
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(json.loads(hotpot_file.read_text())[1:]))
+    evaluate(tiny_model_dir, other, tmp_path / "c", methods=[Mode.CLOSED], limit=2)
+    with pytest.raises(InputError, match="different benchmark files"):
+        compare_runs((tmp_path / "a", "closed", None), (tmp_path / "c", "closed", None))
+
+    result = CliRunner().invoke(app, ["compare", f"{tmp_path / 'a'}:rag", f"{tmp_path / 'b'}:closed@warmup"])
+    assert result.exit_code == 2 and "init warmup" in result.output
+    result = CliRunner().invoke(app, ["compare", f"{tmp_path / 'a'}:rag", f"{tmp_path / 'b'}:closed"])
+    assert result.exit_code == 0 and "won / lost" in result.output
 
 
 def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, hotpot_file, tmp_path):

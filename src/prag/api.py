@@ -88,6 +88,11 @@ def combined_report(folders: list[str | Path]) -> str:
     return report.render_combined([report.summarize(Path(f)) for f in folders])
 
 
+def compare_runs(first: tuple[Path, str, str | None], second: tuple[Path, str, str | None]) -> dict:
+    """Paired F1 difference of two (folder, method, init) sides on the questions both answered."""
+    return report.compare(first, second)
+
+
 def questions_from_file(path: str | Path) -> list[str]:
     return read_questions(Path(path))
 

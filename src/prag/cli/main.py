@@ -11,10 +11,11 @@ from typing import Annotated, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from prag.api import EvalRequest, Prag, combined_report, questions_from_file, run_demo, run_eval, run_warmup, write_report
+from prag.api import EvalRequest, Prag, combined_report, compare_runs, questions_from_file, run_demo, run_eval, run_warmup, write_report
 from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings
 from prag.eval.datasets import DATASETS
 from prag.eval.run import METHODS, parse_methods
@@ -177,6 +178,42 @@ def report(folders: Annotated[list[Path], typer.Argument(help="Run folders writt
 
 
 @app.command()
+def compare(
+    first: Annotated[str, typer.Argument(help="FOLDER:METHOD[@INIT], e.g. runs/hotpotqa-paper:prag or runs/h:prag@warmup.")],
+    second: Annotated[str, typer.Argument(help="The baseline, same form, e.g. runs/hotpotqa:rag.")],
+) -> None:
+    """Paired F1 difference of two methods on the questions both answered, from two run folders of one
+    benchmark file (another recipe, prompt or model) or one folder, with a bootstrap interval."""
+    with _errors():
+        sides = [_side(first), _side(second)]
+        result = compare_runs(*sides)
+    names = [f"{folder}:{method}" + (f"@{init}" if init else "") for folder, method, init in sides]
+    table = Table(title=f"F1 %: first = {names[0]}, second = {names[1]}; Δ = first − second, paired bootstrap 95 %")
+    for column in ("protocol", "questions", "first", "second", "Δ F1", "interval", "won / lost"):
+        table.add_column(column, justify="right")
+    for protocol, r in result.items():
+        d = r["difference"]
+        low, high = d["interval"]
+        table.add_row(
+            protocol, str(d["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}",
+            f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}",
+        )
+    out.print(table)
+
+
+def _side(text: str) -> tuple[Path, str, str | None]:
+    folder, sep, method = text.rpartition(":")
+    if not sep or not folder:
+        raise InputError(f"{text!r}: expected FOLDER:METHOD[@INIT]")
+    method, _, init = method.partition("@")
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if init and init not in INIT_KINDS:
+        raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
+    return Path(folder), method, init or None
+
+
+@app.command()
 def warmup(
     dataset: Annotated[str, typer.Option(help=f"{' | '.join(DATASETS)}")],
     data: Annotated[Path, typer.Option(help="The dataset file.")],
@@ -244,7 +281,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except PragError as e:
-        console.print(f"[red]error:[/] {e}")
+        console.print(f"[red]error:[/] {escape(str(e))}")  # messages quote [brackets] and paths
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished work is kept; run the same command again to resume")

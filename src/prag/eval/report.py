@@ -98,7 +98,8 @@ def _bootstrap(values: list[float], seed: int = 0) -> list[float] | None:
 
 
 def _paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: str) -> dict | None:
-    """F1 minus Standard RAG's on the same questions, with a paired bootstrap interval."""
+    """F1 minus the baseline's (Standard RAG in a report) on the same questions, with a paired
+    bootstrap interval."""
     pairs = [(r["scores"][protocol]["f1"], baseline[r["id"]]["scores"][protocol]["f1"]) for r in rows if r["id"] in baseline]
     if len(pairs) < 2:
         return None
@@ -110,6 +111,39 @@ def _paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: st
         "wins": sum(d > 0 for d in diffs),
         "losses": sum(d < 0 for d in diffs),
     }
+
+
+def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | None]) -> dict:
+    """One method's F1 against another's on the questions both answered, with a paired bootstrap
+    interval: across run folders too (another recipe, prompt or model on the same benchmark file).
+    Each side is (folder, method, init); init None takes the method's main rows (random init)."""
+    runs = [json.loads((folder / RUN).read_text()) for folder, _, _ in (first, second) if (folder / RUN).is_file()]
+    if len(runs) < 2:
+        raise InputError("both sides must be evaluation folders written by `prag eval`")
+    if {(r["dataset"], r["data_sha256"]) for r in runs} != {(runs[0]["dataset"], runs[0]["data_sha256"])}:
+        raise InputError("the two folders evaluate different benchmark files: a paired comparison needs the same questions")
+    rows_a, rows_b = (_selected_rows(*side) for side in (first, second))
+    baseline = {r["id"]: r for r in rows_b}
+    shared = [r for r in rows_a if r["id"] in baseline]
+    if len(shared) < 2:
+        raise InputError(f"only {len(shared)} question(s) answered by both sides: nothing to compare")
+    result = {}
+    for protocol in ("paper", "full"):
+        result[protocol] = {
+            "first": _mean_scores(shared, protocol),
+            "second": _mean_scores([baseline[r["id"]] for r in shared], protocol),
+            "difference": _paired_difference(shared, baseline, protocol),
+        }
+    return result
+
+
+def _selected_rows(folder: Path, method: str, init: str | None) -> list[dict]:
+    rows = [r for r in read_jsonl(folder / PREDICTIONS) if r["method"] == method]
+    chosen = [r for r in rows if r["init"] == init] if init else [r for r in rows if r["init"] in (NO_INIT, "random")]
+    if not chosen:
+        inits = sorted({r["init"] for r in rows})
+        raise InputError(f"{folder} has no rows for {method}" + (f" with init {init} (it has {', '.join(inits)})" if rows else ""))
+    return chosen
 
 
 def _per_question(rows: list[dict], stage: str) -> float:
