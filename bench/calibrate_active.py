@@ -15,7 +15,8 @@ from pathlib import Path
 
 from prag.config import AnswerConfig
 from prag.engine.active import is_significant, sentence_length
-from prag.engine.prompting import AnswerPrompt, first_sentence, sentence_done
+from prag.engine.prompting import AnswerPrompt
+from prag.text import first_sentence, sentence_done
 from prag.eval.datasets import load
 from prag.model import loader
 from prag.model.generate import Generator

@@ -8,7 +8,7 @@ from prag.config import AnswerConfig
 from prag.engine.active import Trace, is_significant, sentence_length
 from prag.engine.dragin import Dragin, _words
 from prag.engine.flare import Flare
-from prag.engine.prompting import first_sentence, sentence_done
+from prag.text import first_sentence, sentence_done
 from prag.model import loader
 from prag.model.generate import Generator, ScoredText
 

@@ -33,6 +33,8 @@ def test_2wiki_musique_popqa_cwq_copies():
     wiki = load("2wikimultihopqa", DATA / "2wikimultihopqa" / "2WikiMultihopQA_500_benchmark.json")
     assert Counter(e.type for e in wiki.examples) == {"compositional": 218, "comparison": 119, "bridge_comparison": 112, "inference": 51}
     assert len({d.title for d in wiki.corpus()}) == 3347 and all(e.gold_ids for e in wiki.examples)
+    # 2Wiki's sentences carry no leading space: joined, they must not read "entrepreneur.De Margheriti".
+    assert "entrepreneur. De Margheriti is widely" in wiki.examples[0].contexts[0].text
     prag_format = load("2wikimultihopqa", DATA / "2wikimultihopqa" / "dev.json")
     assert prag_format.examples[0].golds == ("Małgorzata Braunek",) and not prag_format.has_contexts
     musique = load("musique", DATA / "musique" / "musique_qa_100.json")
@@ -49,11 +51,11 @@ def test_original_formats(tmp_path):
     hotpot = tmp_path / "hotpot.jsonl"  # JSON lines, as AMOR's copy
     record = {
         "_id": "h1", "question": "Q?", "answer": "A", "type": "bridge",
-        "context": [["T1", ["One. ", "Two."]], ["T2", ["Three."]]], "supporting_facts": [["T2", 0]],
+        "context": [["T1", ["One. ", "Two."]], ["T2", ["Three.", "Four.", " Five."]]], "supporting_facts": [["T2", 0]],
     }
     hotpot.write_text(json.dumps(record) + "\n")
     example = load("hotpotqa", hotpot).examples[0]
-    assert [d.text for d in example.contexts] == ["One. Two.", "Three."]
+    assert [d.text for d in example.contexts] == ["One. Two.", "Three. Four. Five."]
     assert example.gold_ids == (example.contexts[1].id,)
 
     folder = tmp_path / "wiki"
@@ -99,3 +101,10 @@ def test_bad_files_are_clear_errors(tmp_path):
     no_answer.write_text('[{"question": "Q?"}]')
     with pytest.raises(InputError, match="answer must be"):
         load("hotpotqa", no_answer)
+
+
+def test_a_question_without_a_usable_answer_is_refused(tmp_path):
+    path = tmp_path / "hotpot.json"
+    path.write_text(json.dumps([{"_id": "h1", "question": "Q?", "answer": "  ", "type": "bridge", "context": []}]))
+    with pytest.raises(InputError, match="no non-empty answer"):
+        load("hotpotqa", path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from prag.api import EvalRequest, combined_report, compare_runs, run_eval, run_warmup, write_report
+from prag.evaluate import EvalRequest, combined_report, compare_runs, run_eval, run_warmup, write_report
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
 from prag.engine.da_rag import augmented_passage
@@ -143,13 +143,33 @@ def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_m
     meta = json.loads(next((Path(tmp_path / "home") / "warmups").rglob("prag_meta.json")).read_text())
     assert meta["questions"] == [4, 6] and len(digest) == 16
 
-    # Never evaluated on the questions it was trained on; never picked up by a run of another recipe.
-    with pytest.raises(InputError, match="overlap the 5 evaluated"):
+    # Never evaluated on the questions it was trained on, even from another file of the benchmark.
+    with pytest.raises(InputError, match="trained on 1 of the 5 evaluated"):
         evaluate(tiny_model_dir, hotpot_file, tmp_path / "longer", methods=[Mode.PRAG], init="warmup", limit=5)
+    reversed_file = tmp_path / "reversed.json"
+    reversed_file.write_text(json.dumps(json.loads(hotpot_file.read_text())[::-1]))
+    run_warmup("hotpotqa", reversed_file, skip_first=0, count=3, model=str(tiny_model_dir), settings=FAST)
+    with pytest.raises(InputError, match="trained on 1 of the 4 evaluated"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "other-file", methods=[Mode.PRAG], init="warmup")
+    # A retrained warm-up makes other adapters: its rows do not join the old ones in a folder.
+    run_warmup("hotpotqa", reversed_file, skip_first=0, count=1, model=str(tiny_model_dir), settings=FAST)
+    with pytest.raises(InputError, match="other adapters"):
+        evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG], init="warmup")
+    # Never picked up by a run of another recipe.
     other_recipe = replace(FAST, recipe=replace(FAST.recipe, learning_rate=3e-4))
     request = EvalRequest("hotpotqa", hotpot_file, tmp_path / "other", [Mode.PRAG], limit=4, init="warmup")
     with pytest.raises(Exception, match="prag warmup"):
         run_eval(request, model=str(tiny_model_dir), settings=other_recipe)
+
+
+def test_bad_prompts_are_refused_before_a_run_folder_is_written(tiny_model_dir, hotpot_file, tmp_path):
+    with pytest.raises(InputError, match="unknown prompt"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "a", prompt="long")
+    popqa = tmp_path / "popqa.jsonl"
+    popqa.write_text(json.dumps({"question": "Who?", "golden_answers": ["X"]}) + "\n")
+    with pytest.raises(InputError, match="--prompt short"):
+        run_eval(EvalRequest("popqa", popqa, tmp_path / "b", [Mode.CLOSED], prompt="cot"), model=str(tiny_model_dir), settings=FAST)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):

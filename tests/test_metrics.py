@@ -1,5 +1,7 @@
 import pytest
 
+from prag.config import AnswerConfig
+from prag.engine.prompting import AnswerPrompt
 from prag.eval.metrics import exact_match, extract_answer, f1_score, normalize_answer
 
 
@@ -48,8 +50,22 @@ def test_chain_of_thought_scores_what_follows_the_answer_is():
     assert extract_answer(" THE ANSWER IS: no.", "paper", cot=True) == "no"
     # No "the answer is": the whole text is scored, as the reference code does.
     assert extract_answer(" Cincinnati.", "paper", cot=True) == "Cincinnati"
+    # Generation stops one token past the answer's sentence: that token is not part of the answer,
+    # and an initial's full stop does not end the sentence.
+    assert extract_answer(" So the answer is Paris. It", "full", cot=True) == "Paris"
+    assert extract_answer(" So the answer is Fred C. Koch. So", "full", cot=True) == "Fred C. Koch"
+    assert extract_answer(" So the answer is F. W. Murnau.\n", "full", cot=True) == "F. W. Murnau"
 
 
 def test_unknown_protocol_is_refused():
     with pytest.raises(ValueError):
         extract_answer("x", "lenient")
+
+
+def test_chain_of_thought_generation_stops_after_the_answer_sentence_not_at_an_initial():
+    prompt = AnswerPrompt(generator=None, config=AnswerConfig(prompt="cot", exemplars="hotpotqa"))  # no model needed
+    assert not prompt.is_complete(" Murnau directed it. So the answer is F. W")
+    assert not prompt.is_complete(" So the answer is F. W. Murnau.")
+    assert prompt.is_complete(" So the answer is F. W. Murnau. He")
+    assert prompt.is_complete(" So the answer is 1963\n")
+    assert not prompt.is_complete(" He was born in 1963. So")

@@ -1,6 +1,6 @@
 """The facade: wires stores, model, retriever, augmenter, encoder and engine for one collection.
 
-The CLI and (later) the server import only this module, `config` and `types`.
+The CLI and the server import only this module (and `evaluate`, the benchmark's wiring), `config` and `types`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from prag.config import Recipe, Settings
 from prag.encode import Encoder, TrainingPlan, training_schedule
 from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
-from prag.eval import datasets, demo, report
-from prag.eval import run as evaluation
-from prag.eval.run import Progress
+from prag.eval import demo
+from prag.eval.run import Progress, SilentProgress
 from prag.ingest import make_document, read_files, read_questions
 from prag.model import loader
 from prag.lora import LoRAAdapter
@@ -30,17 +29,12 @@ from prag.retrieve import BM25Index
 from prag.retrieve.bm25 import corpus_digest
 from prag.store import db as sqlite
 from prag.store.adapters import AdapterCache, AdapterStore, adapter_digest, peft_config
-from prag.store.files import sha256_file, write_json_atomic
+from prag.store.files import write_json_atomic
 from prag.store.catalog import Catalog, DocumentState, EncodingQueue
 from prag.store.locks import exclusive
 from prag.types import CORE_MODES, Answer, Augmentation, Document, Mode, QAPair
 
 COLLECTION_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-class _Silent:
-    def stage(self, name: str, total: int) -> Callable[[int], None]:
-        return lambda n=1: None
 
 
 @dataclass
@@ -76,21 +70,6 @@ def parse_mode(mode: str | Mode) -> Mode:
         return Mode(mode)
     except ValueError:
         raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(m.value for m in Mode)}") from None
-
-
-def write_report(folder: str | Path) -> Path:
-    """Regenerates a run folder's results, report and plots from its files."""
-    return report.write(Path(folder))
-
-
-def combined_report(folders: list[str | Path]) -> str:
-    """Several run folders as one table shaped like the paper's Table 1."""
-    return report.render_combined([report.summarize(Path(f)) for f in folders])
-
-
-def compare_runs(first: tuple[Path, str, str | None], second: tuple[Path, str, str | None]) -> dict:
-    """Paired F1 difference of two (folder, method, init) sides on the questions both answered."""
-    return report.compare(first, second)
 
 
 def questions_from_file(path: str | Path) -> list[str]:
@@ -137,7 +116,7 @@ class Prag:
 
     def build(
         self,
-        progress: Progress = _Silent(),
+        progress: Progress = SilentProgress(),
         encode: bool = True,
         augment: bool = True,
         only: Iterable[str] | None = None,
@@ -467,7 +446,7 @@ def _unique_by_hash(documents: list[Document]) -> list[Document]:
 def run_demo(
     home: str | Path | None = None,
     model: str = loader.DEFAULT_MODEL,
-    progress: Progress = _Silent(),
+    progress: Progress = SilentProgress(),
     settings: Settings = Settings(),
 ) -> list[demo.ModeScore]:
     """Builds the bundled demo collection and scores every mode on its questions."""
@@ -477,127 +456,3 @@ def run_demo(
     items = demo.questions()
     advance = progress.stage("answer", len(items) * len(CORE_MODES))
     return demo.score_modes(prag.ask, items, list(CORE_MODES), on_answer=lambda: advance(1))
-
-
-@dataclass
-class EvalRequest:
-    """What `prag eval` was asked to do."""
-
-    dataset: str
-    data: Path
-    out: Path
-    methods: list[Mode]
-    limit: int | None = None
-    init: str = "random"
-    corpus: Path | None = None
-    prompt: str | None = None
-    """`short` or `cot`; by default chain of thought on multi-hop datasets, as the paper does."""
-    top_k: int = 3
-
-
-def run_eval(
-    request: EvalRequest,
-    home: str | Path | None = None,
-    model: str = loader.DEFAULT_MODEL,
-    settings: Settings = Settings(),
-    progress: Progress = _Silent(),
-) -> Path:
-    """Evaluates every requested method on the benchmark's first `limit` questions, resuming what an
-    earlier run in the same folder finished; writes predictions, results, report and plots. Only the
-    documents some question retrieves are augmented and encoded (adapters are shared across runs)."""
-    benchmark = datasets.load(request.dataset, request.data)
-    examples = benchmark.examples[: request.limit] if request.limit else benchmark.examples
-    prompt = request.prompt or ("cot" if request.dataset in datasets.MULTI_HOP else "short")
-    answer = replace(settings.answer, prompt=prompt, exemplars=request.dataset, top_k=request.top_k)
-    corpus = _eval_corpus(benchmark, request.corpus, settings)
-    if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
-        raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
-    prag = Prag(home, collection=_eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
-    if request.init == "warmup":
-        prag = _with_warmup(prag, request, len(examples))
-    identity = evaluation.RunIdentity(
-        dataset=request.dataset,
-        data_sha256=sha256_file(request.data),
-        corpus_sha256=sha256_file(request.corpus) if request.corpus else "",
-        model=model,
-        model_fingerprint=prag.model_fingerprint,
-        prompt=prompt,
-        top_k=request.top_k,
-        augment_hash=settings.augment.fingerprint(),
-        recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
-    )
-    evaluation.open_run_folder(request.out, identity)
-    provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.settings.recipe.fingerprint()}
-    run = evaluation.Evaluation(
-        request.out,
-        examples,
-        lambda qs, mode: (prag.engine if corpus is not None else prag.closed_book).ask_many(qs, mode),
-        answer.batch_size,
-        prompt == "cot",
-        provenance,
-    )
-    needed: set[str] = set()
-    if corpus is not None:
-        prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
-        prag.build(progress, augment=False, encode=False)
-        retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k))
-        needed = {doc_id for ids in retrieved.values() for doc_id in ids}
-    # Cheapest first: methods that need neither augmentations nor adapters answer before any document
-    # is augmented, DA-RAG before any is encoded, so partial results come early in a long run.
-    plain = [m for m in request.methods if not (m.uses_augmentations or m.uses_adapters)]
-    run.run(plain, request.init, progress)
-    augmented = [m for m in request.methods if m.uses_augmentations]
-    if augmented:
-        prag.build(progress, encode=False, only=needed)
-        run.run(augmented, request.init, progress)
-    parametric = [m for m in request.methods if m.uses_adapters]
-    if parametric:
-        prag.build(progress, encode=True, only=needed)
-        run.run(parametric, request.init, progress)
-    return report.write(request.out)
-
-
-def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settings: Settings) -> list[Document] | None:
-    if corpus_file is not None:
-        return read_files([Path(corpus_file)], settings.ingest).documents
-    return benchmark.corpus() if benchmark.has_contexts else None
-
-
-def _eval_collection(dataset: str, corpus: list[Document] | None) -> str:
-    """One collection per distinct corpus, so a corpus is indexed once and shared by every run on it."""
-    return f"eval-{dataset}-{corpus_digest(corpus)}" if corpus else f"eval-{dataset}-closed"
-
-
-def _with_warmup(prag: Prag, request: EvalRequest, evaluated: int) -> Prag:
-    record = prag.warmup_record(request.dataset)
-    trained_on = record.get("questions", [0, 0])
-    if record.get("data_sha256") == sha256_file(request.data) and trained_on[0] < evaluated:
-        raise InputError(
-            f"the warm-up LoRA was trained on questions {trained_on[0]}..{trained_on[1] - 1} of {request.data}, "
-            f"which overlap the {evaluated} evaluated ones: retrain it with `prag warmup --skip-first {evaluated}`"
-        )
-    recipe = replace(prag.settings.recipe, init="warmup", warmup=record["digest"])
-    return Prag(prag.home, prag.collection, prag.model_spec, prag.settings.with_recipe(recipe))
-
-
-
-def run_warmup(
-    dataset: str,
-    data: Path,
-    skip_first: int,
-    count: int,
-    home: str | Path | None = None,
-    model: str = loader.DEFAULT_MODEL,
-    settings: Settings = Settings(),
-) -> str:
-    """Trains the warm-up LoRA on `count` questions after the first `skip_first` (the evaluated slice is
-    never among them) and names it after the dataset; returns its digest."""
-    if skip_first < 0 or count < 1:
-        raise InputError("--skip-first must be >= 0 and --count >= 1")
-    examples = datasets.load(dataset, data).examples[skip_first : skip_first + count]
-    if not examples:
-        raise InputError(f"{data} has no questions after the first {skip_first}")
-    pairs = [QAPair(e.question, e.golds[0]) for e in examples]
-    prag = Prag(home, collection="warmup", model=model, settings=settings)
-    source = {"dataset": dataset, "data_sha256": sha256_file(data), "questions": [skip_first, skip_first + len(pairs)]}
-    return prag.train_warmup(pairs, dataset, source)

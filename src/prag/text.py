@@ -38,3 +38,23 @@ def first_line_answer(text: str) -> str:
     """The first line, without a leading colon or the closing full stop."""
     first = text.strip().lstrip(":").strip().split("\n", 1)[0].strip()
     return first[:-1].strip() if first.endswith(".") else first
+
+
+# A full stop after a lone capital is an initial ("F.W. Murnau", "Fred C. Koch"), not a sentence end.
+_SENTENCE_END = re.compile(r"\s*\S.*?(?:(?<!\b[A-Z])[.!?](?=\s)|\n)", re.DOTALL)
+
+
+def first_sentence(text: str) -> str:
+    """Up to and including the first sentence end ("." "!" "?" before white space, or a line break)."""
+    found = _SENTENCE_END.match(text)
+    return text[: found.end()] if found else text
+
+
+def sentence_done(text: str) -> bool:
+    return _SENTENCE_END.match(text) is not None
+
+
+def stated_answer(chain_of_thought: str) -> str:
+    """The sentence after "the answer is", without its closing full stop: generation stops one token
+    past the sentence end, and "Paris. It" is not the answer."""
+    return first_line_answer(first_sentence(after_answer_is(chain_of_thought)))

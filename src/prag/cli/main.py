@@ -15,12 +15,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from prag.api import EvalRequest, Prag, combined_report, compare_runs, questions_from_file, run_demo, run_eval, run_warmup, write_report
+from prag.api import Prag, questions_from_file, run_demo
 from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings
-from prag.eval.datasets import DATASETS
-from prag.eval.run import METHODS, parse_methods
 from prag.errors import InputError, PragError
-from prag.types import Mode
+from prag.evaluate import (
+    DATASETS, METHODS, EvalRequest, combined_report, compare_runs, parse_methods, run_eval, run_warmup, write_report,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
@@ -223,7 +223,7 @@ def warmup(
     """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
     with _errors():
         digest = run_warmup(dataset, data, skip_first, count, state.home, state.model, state.settings())
-    out.print(f"warm-up LoRA {digest} trained on questions {skip_first}..{skip_first + count - 1} of {data}")
+    out.print(f"warm-up LoRA {digest} trained on up to {count} questions from question {skip_first} of {data}")
 
 
 @app.command()

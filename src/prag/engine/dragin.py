@@ -11,7 +11,7 @@ comes, so every round makes progress."""
 from __future__ import annotations
 
 from prag.engine.active import ActiveRetrieval, Trace, is_significant, sentence_length
-from prag.engine.prompting import first_sentence, sentence_done
+from prag.text import first_sentence, sentence_done
 from prag.model.generate import ScoredText
 
 

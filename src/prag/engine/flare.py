@@ -8,7 +8,7 @@ prompt. Steps repeat until the answer is stated."""
 from __future__ import annotations
 
 from prag.engine.active import ActiveRetrieval, Trace, sentence_length
-from prag.engine.prompting import first_sentence, sentence_done
+from prag.text import first_sentence, sentence_done
 from prag.model.generate import ScoredText
 
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from prag.config import AnswerConfig
 from prag.errors import InputError
 from prag.model.exemplars import EXEMPLARS
 from prag.model.generate import Generator
 from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX, answer_user_turn, cot_user_turn
-from prag.text import after_answer_is, first_line_answer, states_answer
-
-# A full stop after a lone capital is an initial ("F.W. Murnau"), not a sentence end.
-_SENTENCE_END = re.compile(r"\s*\S.*?(?:(?<!\b[A-Z])[.!?](?=\s)|\n)", re.DOTALL)
+from prag.text import after_answer_is, first_line_answer, sentence_done, stated_answer, states_answer
 
 
 class AnswerPrompt:
@@ -34,8 +29,7 @@ class AnswerPrompt:
         """Generation may stop: the short answer's line is finished, or the sentence after "the answer is"."""
         if not self.cot:
             return "\n" in generated.lstrip(" :\n")
-        rest = after_answer_is(generated)
-        return states_answer(generated) and ("\n" in rest.lstrip() or ". " in rest)
+        return states_answer(generated) and sentence_done(after_answer_is(generated))
 
     def has_answer(self, generated: str) -> bool:
         """Sentence-by-sentence generation (FLARE, DRAGIN) has reached the answer."""
@@ -44,14 +38,4 @@ class AnswerPrompt:
         return states_answer(generated)
 
     def answer(self, generated: str) -> str:
-        return first_line_answer(after_answer_is(generated) if self.cot else generated)
-
-
-def first_sentence(text: str) -> str:
-    """Up to and including the first sentence end ("." "!" "?" before white space, or a line break)."""
-    found = _SENTENCE_END.match(text)
-    return text[: found.end()] if found else text
-
-
-def sentence_done(text: str) -> bool:
-    return _SENTENCE_END.match(text) is not None
+        return stated_answer(generated) if self.cot else first_line_answer(generated)

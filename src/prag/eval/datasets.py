@@ -94,20 +94,34 @@ def _records(path: Path) -> list[dict]:
 
 def _answers(value: object, where: str) -> tuple[str, ...]:
     answers = [value] if isinstance(value, str) else value
-    if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
-        raise InputError(f"{where}: the answer must be a string or a non-empty list of strings")
-    return tuple(dict.fromkeys(a.strip() for a in answers if a.strip()))
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise InputError(f"{where}: the answer must be a string or a list of strings")
+    golds = tuple(dict.fromkeys(a.strip() for a in answers if a.strip()))
+    if not golds:
+        raise InputError(f"{where}: no non-empty answer")
+    return golds
 
 
 def _paragraph(title: str, text: str, where: str) -> Document:
     return make_document(text, title=title, where=where)
 
 
+def _joined(sentences: list[str]) -> str:
+    """HotpotQA's sentences carry their leading space and 2Wiki's do not: one space goes between two
+    sentences only where neither side has one, so neither format glues "entrepreneur.De"."""
+    text = ""
+    for sentence in sentences:
+        if text and sentence and not text[-1].isspace() and not sentence[0].isspace():
+            text += " "
+        text += sentence
+    return text.strip()
+
+
 def _titled_contexts(record: dict, where: str) -> tuple[tuple[Document, ...], tuple[str, ...]]:
     """HotpotQA/2Wiki `context` [[title, [sentences]]] and `supporting_facts` [[title, sentence]]."""
     contexts = []
     for title, sentences in record.get("context") or []:
-        text = "".join(sentences).strip()
+        text = _joined(sentences)
         if text:
             contexts.append(_paragraph(title, text, where))
     gold_titles = {title for title, _ in record.get("supporting_facts") or []}

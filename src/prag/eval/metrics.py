@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from prag.text import after_answer_is, first_line_answer, normalize_answer
+from prag.text import after_answer_is, first_line_answer, normalize_answer, stated_answer
 
 __all__ = ["normalize_answer", "exact_match", "f1_score", "extract_answer", "PROTOCOLS"]
 
 PROTOCOLS = ("paper", "full")
-"""`paper`: the reference code's cut at the first ".", "," or newline. `full`: the whole first line,
-so answers with commas or decimals ("August 25, 1963") survive."""
+"""`paper`: the reference code's cut at the first ".", "," or newline. `full`: the whole first line (with
+chain of thought, the answer's whole sentence), so answers with commas, decimals or initials
+("August 25, 1963", "Fred C. Koch") survive."""
 
 _SPECIAL = {"yes", "no", "noanswer"}
 
@@ -46,7 +47,7 @@ def extract_answer(generated: str, protocol: str, cot: bool = False) -> str:
     generation already follows the prompt's "The answer is"."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    text = after_answer_is(generated) if cot else generated
     if protocol == "paper":
+        text = after_answer_is(generated) if cot else generated
         return re.split(r"[.,\n]", text.strip().lstrip(":").strip(), maxsplit=1)[0].strip()
-    return first_line_answer(text)
+    return stated_answer(generated) if cot else first_line_answer(generated)

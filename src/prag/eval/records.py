@@ -14,12 +14,17 @@ def init_key(mode: Mode, init: str) -> str:
     return init if mode.uses_adapters else NO_INIT
 
 
+def score_generation(raw: str, golds: list[str], cot: bool) -> dict:
+    """The extracted answer, EM and F1 of one generation under each protocol."""
+    result = {}
+    for protocol in PROTOCOLS:
+        extracted = extract_answer(raw, protocol, cot)
+        result[protocol] = {"answer": extracted, "em": exact_match(extracted, golds), "f1": f1_score(extracted, golds)}
+    return result
+
+
 def prediction_row(example: Example, answer: Answer, init: str, cot: bool, provenance: dict) -> dict:
     golds = list(example.golds)
-    scores = {}
-    for protocol in PROTOCOLS:
-        extracted = extract_answer(answer.raw, protocol, cot)
-        scores[protocol] = {"answer": extracted, "em": exact_match(extracted, golds), "f1": f1_score(extracted, golds)}
     return {
         "id": example.id,
         "method": answer.mode.value,
@@ -29,7 +34,7 @@ def prediction_row(example: Example, answer: Answer, init: str, cot: bool, prove
         "golds": golds,
         "prediction": answer.text,
         "raw": answer.raw,
-        "scores": scores,
+        "scores": score_generation(answer.raw, golds, cot),
         "retrieved": answer.documents,
         "queries": answer.queries,
         "timings": answer.timings,

@@ -9,7 +9,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from prag.errors import InputError
-from prag.eval.records import NO_INIT
+from prag.eval.metrics import PROTOCOLS
+from prag.eval.records import NO_INIT, score_generation
 from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, RUN
 from prag.store.files import read_jsonl, write_json_atomic
 
@@ -34,7 +35,7 @@ def summarize(out: Path) -> dict:
     if not (out / RUN).is_file():
         raise InputError(f"{out} is not an evaluation folder (no {RUN})")
     run = json.loads((out / RUN).read_text())
-    rows = read_jsonl(out / PREDICTIONS)
+    rows = _rescored(read_jsonl(out / PREDICTIONS), run)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[row["method"], row["init"]].append(row)
@@ -46,13 +47,34 @@ def summarize(out: Path) -> dict:
     return {"run": run, "types": types, "methods": methods, "retrieval": _retrieval(read_jsonl(out / RETRIEVAL), run)}
 
 
+def _rescored(rows: list[dict], run: dict) -> list[dict]:
+    """Scores recomputed from each raw generation with the current metrics, so a report never mixes rows
+    scored by two versions of the extraction rules."""
+    cot = run["prompt"] == "cot"
+    return [{**row, "scores": score_generation(row["raw"], row["golds"], cot)} for row in rows]
+
+
+def main_methods(methods: list[dict]) -> list[dict]:
+    """One summary per method for the main tables and plots: see `_main_init`."""
+    inits: dict[str, set[str]] = defaultdict(set)
+    for m in methods:
+        inits[m["method"]].add(m["init"])
+    return [m for m in methods if m["init"] == _main_init(inits[m["method"]])]
+
+
+def _main_init(inits: set[str]) -> str | None:
+    """A method's rows in the main tables: adapter-free or random-init ones, or the warm-init ones when
+    a folder holds only those."""
+    return next((i for i in (NO_INIT, "random", "warmup") if i in inits), None)
+
+
 def _order(method: str) -> int:
     return METHODS.index(method) if method in METHODS else len(METHODS)
 
 
 def _method_summary(method: str, init: str, rows: list[dict], types: list[str], baseline: dict[str, dict]) -> dict:
     scores = {}
-    for protocol in ("paper", "full"):
+    for protocol in PROTOCOLS:
         by_type = {t: _mean_scores([r for r in rows if r["type"] == t], protocol) for t in types}
         f1 = [r["scores"][protocol]["f1"] for r in rows]
         scores[protocol] = {
@@ -128,7 +150,7 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
     if len(shared) < 2:
         raise InputError(f"only {len(shared)} question(s) answered by both sides: nothing to compare")
     result = {}
-    for protocol in ("paper", "full"):
+    for protocol in PROTOCOLS:
         result[protocol] = {
             "first": _mean_scores(shared, protocol),
             "second": _mean_scores([baseline[r["id"]] for r in shared], protocol),
@@ -138,8 +160,11 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
 
 
 def _selected_rows(folder: Path, method: str, init: str | None) -> list[dict]:
-    rows = [r for r in read_jsonl(folder / PREDICTIONS) if r["method"] == method]
-    chosen = [r for r in rows if r["init"] == init] if init else [r for r in rows if r["init"] in (NO_INIT, "random")]
+    run = json.loads((folder / RUN).read_text())
+    rows = [r for r in _rescored(read_jsonl(folder / PREDICTIONS), run) if r["method"] == method]
+    if init is None:
+        init = _main_init({r["init"] for r in rows})
+    chosen = [r for r in rows if r["init"] == init]
     if not chosen:
         inits = sorted({r["init"] for r in rows})
         raise InputError(f"{folder} has no rows for {method}" + (f" with init {init} (it has {', '.join(inits)})" if rows else ""))
@@ -168,7 +193,7 @@ def _retrieval(rows: list[dict], run: dict) -> dict | None:
 
 def render(results: dict) -> str:
     run, types = results["run"], results["types"]
-    main = [m for m in results["methods"] if m["init"] in (NO_INIT, "random")]
+    main = main_methods(results["methods"])
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
         f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']} · BM25 top-{run['top_k']}",
@@ -182,7 +207,8 @@ def render(results: dict) -> str:
         "",
         *_score_table(main, types, "paper", "em"),
         "",
-        "Full protocol (the whole first line, so answers with commas survive), F1 / EM:",
+        "Full protocol (the whole first line, with chain of thought the answer's whole sentence, so answers with commas"
+        " survive), F1 / EM:",
         "",
         *_full_table(main),
         "",
@@ -207,7 +233,7 @@ def _fmt(value: float | None) -> str:
 
 
 def _name(m: dict, init: bool = False) -> str:
-    return f"{m['method']} ({m['init']} init)" if init else m["method"]
+    return f"{m['method']} ({m['init']} init)" if init or m["init"] == "warmup" else m["method"]
 
 
 def _score_table(methods: list[dict], types: list[str], protocol: str, metric: str, init: bool = False) -> list[str]:
@@ -278,14 +304,14 @@ def _pyplot():
 
 def _plot_f1(results: dict, path: Path) -> None:
     plt = _pyplot()
-    methods = [m for m in results["methods"] if m["init"] in (NO_INIT, "random")]
+    methods = main_methods(results["methods"])
     columns = [*results["types"], "Total"]
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(columns) * max(1, len(methods)) / 3), 4))
     width = 0.8 / max(1, len(methods))
     for i, m in enumerate(methods):
         s = m["scores"][PROTOCOL]
         values = [s["by_type"][t]["f1"] or 0.0 for t in results["types"]] + [s["total"]["f1"] or 0.0]
-        ax.bar([c + i * width for c in range(len(columns))], values, width, label=m["method"])
+        ax.bar([c + i * width for c in range(len(columns))], values, width, label=_name(m))
     ax.set_xticks([c + 0.4 - width / 2 for c in range(len(columns))], columns)
     ax.set_ylabel("F1 (%)")
     ax.set_title(f"{results['run']['dataset']} · {results['run']['model']}")
@@ -335,4 +361,4 @@ def render_combined(all_results: list[dict]) -> str:
 
 
 def _main(results: dict, method: str) -> dict | None:
-    return next((m for m in results["methods"] if m["method"] == method and m["init"] in (NO_INIT, "random")), None)
+    return next((m for m in main_methods(results["methods"]) if m["method"] == method), None)

@@ -28,6 +28,13 @@ class Progress(Protocol):
     def stage(self, name: str, total: int) -> Callable[[int], None]: ...
 
 
+class SilentProgress:
+    """Progress for library callers that want none."""
+
+    def stage(self, name: str, total: int) -> Callable[[int], None]:
+        return lambda n=1: None
+
+
 @dataclass(frozen=True)
 class RunIdentity:
     """What must match for a rerun to add to an existing folder rather than mix two experiments."""
@@ -35,6 +42,9 @@ class RunIdentity:
     dataset: str
     data_sha256: str
     corpus_sha256: str
+    corpus_digest: str
+    """The documents as indexed: a loader that reads the same file into other passages makes stored
+    retrievals and answers stale."""
     model: str
     model_fingerprint: str
     prompt: str
@@ -93,8 +103,21 @@ class Evaluation:
         return {e.id: known[e.id] for e in self.examples}
 
     def todo(self, mode: Mode, init: str) -> list[Example]:
-        done = {row_key(row) for row in read_jsonl(self.out / PREDICTIONS)}
+        rows = read_jsonl(self.out / PREDICTIONS)
+        if mode.uses_adapters:
+            self._check_same_adapters(rows, mode, init)
+        done = {row_key(row) for row in rows}
         return [e for e in self.examples if (e.id, mode.value, init_key(mode, init)) not in done]
+
+    def _check_same_adapters(self, rows: list[dict], mode: Mode, init: str) -> None:
+        """A retrained warm-up LoRA makes other adapters under the same init: its rows must not join the old."""
+        mine = self.provenance["recipe_hash"]
+        other = {r["recipe_hash"] for r in rows if r["method"] == mode.value and r["init"] == init} - {mine}
+        if other:
+            raise InputError(
+                f"{self.out} holds {mode.value} rows ({init} init) made with other adapters (recipe {', '.join(sorted(other))}, "
+                f"this run's is {mine}): choose another --out folder"
+            )
 
     def run(self, modes: list[Mode], init: str, progress: Progress) -> int:
         """Answers every question not yet answered by each method; returns how many rows were added."""
