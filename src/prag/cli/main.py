@@ -24,7 +24,7 @@ from prag.evaluate import (
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
-out = Console()
+stdout = Console()
 
 
 class _State:
@@ -72,7 +72,7 @@ def add(files: Annotated[list[Path], typer.Argument(help="JSONL ({id?, title?, t
         report = state.open().add(files)
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
-    out.print(f"added {len(report.added)} document(s); {len(report.unchanged)} already present")
+    stdout.print(f"added {len(report.added)} document(s); {len(report.unchanged)} already present")
 
 
 @app.command()
@@ -80,7 +80,7 @@ def build() -> None:
     """Index, augment and encode every document not yet done (resumable)."""
     with _errors(), _progress() as progress:
         report = state.open().build(progress)
-    out.print(f"{report.documents} documents: {report.augmented} newly augmented, {report.encoded} newly encoded")
+    stdout.print(f"{report.documents} documents: {report.augmented} newly augmented, {report.encoded} newly encoded")
 
 
 @app.command()
@@ -126,7 +126,7 @@ def status() -> None:
     for column in ("documents", "augmented", "encoded", "adapter bytes", "indexed"):
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")
-    out.print(table)
+    stdout.print(table)
 
 
 @app.command()
@@ -139,7 +139,7 @@ def demo() -> None:
         table.add_column(column, justify="right")
     for s in scores:
         table.add_row(s.mode.value, f"{s.em:.1f}", f"{s.f1:.1f}", f"{s.em_paraphrased:.1f}", f"{s.latency:.3f}")
-    out.print(table)
+    stdout.print(table)
 
 
 @app.command(name="eval")
@@ -162,8 +162,7 @@ def eval_(
             raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
         request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k)
         path = run_eval(request, state.home, state.model, state.settings(), progress)
-    out_console = path.read_text(encoding="utf-8")
-    typer.echo(out_console)
+    typer.echo(path.read_text(encoding="utf-8"))
 
 
 @app.command()
@@ -198,7 +197,7 @@ def compare(
             protocol, str(d["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}",
             f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}",
         )
-    out.print(table)
+    stdout.print(table)
 
 
 def _side(text: str) -> tuple[Path, str, str | None]:
@@ -223,7 +222,7 @@ def warmup(
     """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
     with _errors():
         digest = run_warmup(dataset, data, skip_first, count, state.home, state.model, state.settings())
-    out.print(f"warm-up LoRA {digest} trained on up to {count} questions from question {skip_first} of {data}")
+    stdout.print(f"warm-up LoRA {digest} trained on up to {count} questions from question {skip_first} of {data}")
 
 
 @app.command()

@@ -102,10 +102,6 @@ def _answers(value: object, where: str) -> tuple[str, ...]:
     return golds
 
 
-def _paragraph(title: str, text: str, where: str) -> Document:
-    return make_document(text, title=title, where=where)
-
-
 def _joined(sentences: list[str]) -> str:
     """HotpotQA's sentences carry their leading space and 2Wiki's do not: one space goes between two
     sentences only where neither side has one, so neither format glues "entrepreneur.De"."""
@@ -123,7 +119,7 @@ def _titled_contexts(record: dict, where: str) -> tuple[tuple[Document, ...], tu
     for title, sentences in record.get("context") or []:
         text = _joined(sentences)
         if text:
-            contexts.append(_paragraph(title, text, where))
+            contexts.append(make_document(text, title=title, where=where))
     gold_titles = {title for title, _ in record.get("supporting_facts") or []}
     gold = tuple(dict.fromkeys(d.id for d in contexts if d.title in gold_titles))
     return tuple(contexts), gold
@@ -194,7 +190,7 @@ def _musique(path: Path) -> list[Example]:
         where = f"{path}: record {number + 1}"
         contexts, gold = [], []
         for p in record.get("paragraphs") or []:
-            doc = _paragraph(p.get("title", ""), p["paragraph_text"], where)
+            doc = make_document(p["paragraph_text"], title=p.get("title", ""), where=where)
             contexts.append(doc)
             if p.get("is_supporting"):
                 gold.append(doc.id)
