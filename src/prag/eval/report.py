@@ -32,9 +32,7 @@ def write(out: Path) -> Path:
 
 
 def summarize(out: Path) -> dict:
-    if not (out / RUN).is_file():
-        raise InputError(f"{out} is not an evaluation folder (no {RUN})")
-    run = json.loads((out / RUN).read_text())
+    run = _read_run(out)
     rows = _rescored(read_jsonl(out / PREDICTIONS), run)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
@@ -45,6 +43,12 @@ def summarize(out: Path) -> dict:
     for (method, init), members in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][1])):
         methods.append(_method_summary(method, init, members, types, baseline))
     return {"run": run, "types": types, "methods": methods, "retrieval": _retrieval(read_jsonl(out / RETRIEVAL), run)}
+
+
+def _read_run(out: Path) -> dict:
+    if not (out / RUN).is_file():
+        raise InputError(f"{out} is not an evaluation folder (no {RUN})")
+    return json.loads((out / RUN).read_text())
 
 
 def _rescored(rows: list[dict], run: dict) -> list[dict]:
@@ -139,12 +143,10 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
     """One method's F1 against another's on the questions both answered, with a paired bootstrap
     interval: across run folders too (another recipe, prompt or model on the same benchmark file).
     Each side is (folder, method, init); init None takes the method's main rows (random init)."""
-    runs = [json.loads((folder / RUN).read_text()) for folder, _, _ in (first, second) if (folder / RUN).is_file()]
-    if len(runs) < 2:
-        raise InputError("both sides must be evaluation folders written by `prag eval`")
-    if {(r["dataset"], r["data_sha256"]) for r in runs} != {(runs[0]["dataset"], runs[0]["data_sha256"])}:
+    runs = [_read_run(folder) for folder, _, _ in (first, second)]
+    if (runs[0]["dataset"], runs[0]["data_sha256"]) != (runs[1]["dataset"], runs[1]["data_sha256"]):
         raise InputError("the two folders evaluate different benchmark files: a paired comparison needs the same questions")
-    rows_a, rows_b = (_selected_rows(*side) for side in (first, second))
+    rows_a, rows_b = (_selected_rows(run, *side) for run, side in zip(runs, (first, second)))
     baseline = {r["id"]: r for r in rows_b}
     shared = [r for r in rows_a if r["id"] in baseline]
     if len(shared) < 2:
@@ -159,8 +161,7 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
     return result
 
 
-def _selected_rows(folder: Path, method: str, init: str | None) -> list[dict]:
-    run = json.loads((folder / RUN).read_text())
+def _selected_rows(run: dict, folder: Path, method: str, init: str | None) -> list[dict]:
     rows = [r for r in _rescored(read_jsonl(folder / PREDICTIONS), run) if r["method"] == method]
     if init is None:
         init = _main_init({r["init"] for r in rows})
