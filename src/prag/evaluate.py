@@ -165,7 +165,7 @@ def _with_warmup(prag: Prag, dataset: str, evaluated: list[Example]) -> Prag:
     record = prag.warmup_record(dataset)
     # Compared by question text, not position: another file of the same benchmark (the official dev
     # set and its 500-question sample) shares questions under other indices.
-    seen = _question_hashes(evaluated) & set(record.get("question_hashes", []))
+    seen = _question_hashes(evaluated) & set(record["question_hashes"])
     if seen:
         first, end = record["questions"]
         raise InputError(

@@ -162,7 +162,7 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
 
 
 def _selected_rows(run: dict, folder: Path, method: str, init: str | None) -> list[dict]:
-    rows = [r for r in _rescored(read_jsonl(folder / PREDICTIONS), run) if r["method"] == method]
+    rows = _rescored([r for r in read_jsonl(folder / PREDICTIONS) if r["method"] == method], run)
     if init is None:
         init = _main_init({r["init"] for r in rows})
     chosen = [r for r in rows if r["init"] == init]
