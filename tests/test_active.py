@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from prag.config import AnswerConfig
 from prag.engine.active import Trace, is_significant, sentence_length
 from prag.engine.dragin import Dragin, _words
 from prag.engine.flare import Flare
-from prag.text import first_sentence, sentence_done
+from prag.engine.prompting import AnswerPrompt
 from prag.model import loader
 from prag.model.generate import Generator, ScoredText
+from prag.retrieve.bm25 import BM25Index
+from prag.text import first_sentence, sentence_done
+from prag.types import Document
+
+from .conftest import DEMO_FACTS
+
+FFN = ("gate_proj", "up_proj", "down_proj")
 
 CONFIG = AnswerConfig(flare_threshold=0.4, dragin_threshold=0.5, dragin_query_words=2)
 
@@ -58,6 +66,60 @@ def test_dragin_query_words_join_sub_words_and_drop_stop_words():
     words = _words([(" Who", 0.1), (" directed", 0.5), (" Jaw", 0.2), ("s", 0.3), ("?", 0.9), (" the", 2.0)])
     assert words == [("Who", 0.1), ("directed", 0.5), ("Jaws", 0.5)]
     assert not is_significant(" the") and not is_significant(" ,") and is_significant(" 1820")
+
+
+def test_dragin_query_words_are_found_in_the_text_not_at_token_boundaries():
+    # Tokenisers give digits, the space before a number and brackets tokens of their own.
+    tokens = [(" born", 0.1), (" in", 0.2), (" ", 0.3), ("1", 0.1), ("9", 0.1), ("7", 0.1), ("5", 0.1), (" (", 0.2), ("Settle", 0.3)]
+    assert _words(tokens) == [("born", 0.1), ("1975", 0.4), ("Settle", 0.3)]
+
+
+def test_dragin_query_keeps_the_question_first_word_and_whole_numbers(tiny_model_dir):
+    generator = Generator(loader.load(str(tiny_model_dir), tiny_model_dir), FFN)
+    dragin = Dragin(generator, None, None, AnswerConfig(dragin_query_words=8))
+    question = "Velmora was founded by whom in 1843?"
+    trace = Trace(question, output=" It was")
+    prompt = generator.chat_prompt(f"Question: {question}", trace.output)
+    length = len(generator.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    draft = scored([" Ald"], [1.0], attention=torch.ones(1, length + 1), prompt_length=length)
+    words = dragin.query(trace, prompt, draft, 0).split()
+    assert words[0] == "Velmora" and "1843" in words and "founded" in words
+
+
+class RecordingGenerator(Generator):
+    """The real generator, noting which prompts drafted a sentence and which continued one."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.drafts, self.continued = [], []
+
+    def generate_scored(self, prompts, *args, **kwargs):
+        self.drafts += prompts
+        return super().generate_scored(prompts, *args, **kwargs)
+
+    def generate(self, prompts, *args, **kwargs):
+        self.continued += prompts
+        return super().generate(prompts, *args, **kwargs)
+
+
+@pytest.mark.integration
+def test_active_methods_draft_without_passages_and_use_each_retrieval_for_one_sentence(default_model_dir):
+    """On the real default model: the tiny one drafts only punctuation, on which DRAGIN never triggers."""
+    documents = [Document(**fact) for fact in DEMO_FACTS]
+    index, by_id = BM25Index.build(documents), {d.id: d for d in documents}
+    questions = ["Who founded Velmora?", "How tall is the clock tower designed by Tashkel Brevik?"]
+    # Thresholds that make both methods retrieve whenever they can: every probability is below 1.1,
+    # and every significant token's RIND score is above -1.
+    config = AnswerConfig(prompt="cot", max_rounds=3, sentence_tokens=8, flare_threshold=1.1, dragin_threshold=-1.0)
+    for method in (Flare, Dragin):
+        generator = RecordingGenerator(loader.load(str(default_model_dir), default_model_dir), FFN)
+        prompt = AnswerPrompt(generator, config)
+        traces = method(generator, prompt, lambda q, k: [by_id[i] for i, _ in index.search(q, k)], config).answer_many(questions, 2)
+        assert all(t.done and 1 <= t.rounds <= config.max_rounds for t in traces)
+        assert not any(d.text in p for p in generator.drafts for d in documents)
+        assert generator.continued and all(any(d.text in p for d in documents) for p in generator.continued)
+        assert len(generator.continued) == sum(len(t.queries) for t in traces) <= sum(t.rounds for t in traces)
+        assert all(set(t.retrieved) <= set(by_id) for t in traces)
 
 
 def test_trace_stops_at_the_answer_or_the_round_bound():

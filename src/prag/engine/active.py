@@ -11,6 +11,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from prag.config import AnswerConfig
 from prag.engine.prompting import AnswerPrompt
 from prag.model.generate import Generator, ScoredText
+from prag.text import first_sentence, sentence_done
 from prag.types import Document
 
 _STOPWORDS = frozenset(STOPWORDS_EN)
@@ -23,7 +24,7 @@ class Trace:
     question: str
     output: str = ""
     passages: list[Document] = field(default_factory=list)
-    """The documents now in the prompt (the latest retrieval's)."""
+    """The latest retrieval's documents: the prompt of the sentence generated right after it."""
     retrieved: list[str] = field(default_factory=list)
     """Every document id retrieved, first retrieval first."""
     queries: list[str] = field(default_factory=list)
@@ -61,7 +62,26 @@ class ActiveRetrieval:
         self.config = config
 
     def answer_many(self, questions: list[str], top_k: int) -> list[Trace]:
+        traces = [Trace(q) for q in questions]
+        while active := [t for t in traces if not t.done]:
+            self.step(active, top_k)
+        return traces
+
+    def step(self, traces: list[Trace], top_k: int) -> None:
+        """One round: every trace gains a sentence, or ends."""
         raise NotImplementedError
+
+    def look_ahead_prompts(self, traces: list[Trace]) -> list[str]:
+        """Each trace's next sentence is first drafted without passages, as both papers do."""
+        return [self.prompt.text(t.question, None, t.output) for t in traces]
+
+    def continue_with_passages(self, traces: list[Trace]) -> None:
+        """Generates each trace's next sentence with its latest retrieval's passages in the prompt. They
+        serve this sentence only: later drafts start again without passages."""
+        prompts = [self.prompt.text(t.question, t.passage_texts, t.output) for t in traces]
+        again = self.generator.generate(prompts, self.config.sentence_tokens, done=sentence_done)
+        for trace, text in zip(traces, again):
+            trace.accept(first_sentence(text), self.prompt, self.config)
 
 
 def sentence_length(scored: ScoredText, sentence: str) -> int:

@@ -8,21 +8,13 @@ prompt. Steps repeat until the answer is stated."""
 from __future__ import annotations
 
 from prag.engine.active import ActiveRetrieval, Trace, sentence_length
-from prag.text import first_sentence, sentence_done
 from prag.model.generate import ScoredText
+from prag.text import first_sentence, sentence_done
 
 
 class Flare(ActiveRetrieval):
-    def answer_many(self, questions: list[str], top_k: int) -> list[Trace]:
-        traces = [Trace(q) for q in questions]
-        while active := [t for t in traces if not t.done]:
-            self.step(active, top_k)
-        return traces
-
     def step(self, traces: list[Trace], top_k: int) -> None:
-        ahead = self.generator.generate_scored(
-            [self.prompt.text(t.question, None, t.output) for t in traces], self.config.sentence_tokens, done=sentence_done
-        )
+        ahead = self.generator.generate_scored(self.look_ahead_prompts(traces), self.config.sentence_tokens, done=sentence_done)
         unsure = []
         for trace, scored in zip(traces, ahead):
             sentence = first_sentence(scored.text)
@@ -33,10 +25,7 @@ class Flare(ActiveRetrieval):
                 trace.use(query or trace.question, self.retrieve(query or trace.question, top_k))
                 unsure.append(trace)
         if unsure:
-            prompts = [self.prompt.text(t.question, t.passage_texts, t.output) for t in unsure]
-            again = self.generator.generate(prompts, self.config.sentence_tokens, done=sentence_done)
-            for trace, text in zip(unsure, again):
-                trace.accept(first_sentence(text), self.prompt, self.config)
+            self.continue_with_passages(unsure)
 
     def masked_query(self, scored: ScoredText, sentence: str) -> str | None:
         """None when the model is confident in every token of the sentence; otherwise the sentence
