@@ -111,9 +111,10 @@ def test_active_methods_draft_without_passages_and_use_each_retrieval_for_one_se
     # Thresholds that make both methods retrieve whenever they can: every probability is below 1.1,
     # and every significant token's RIND score is above -1.
     config = AnswerConfig(prompt="cot", max_rounds=3, sentence_tokens=8, flare_threshold=1.1, dragin_threshold=-1.0)
+    generator = RecordingGenerator(loader.load(str(default_model_dir), default_model_dir), FFN)
+    prompt = AnswerPrompt(generator, config)
     for method in (Flare, Dragin):
-        generator = RecordingGenerator(loader.load(str(default_model_dir), default_model_dir), FFN)
-        prompt = AnswerPrompt(generator, config)
+        generator.drafts, generator.continued = [], []
         traces = method(generator, prompt, lambda q, k: [by_id[i] for i, _ in index.search(q, k)], config).answer_many(questions, 2)
         assert all(t.done and 1 <= t.rounds <= config.max_rounds for t in traces)
         assert not any(d.text in p for p in generator.drafts for d in documents)

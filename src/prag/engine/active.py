@@ -67,13 +67,34 @@ class ActiveRetrieval:
             self.step(active, top_k)
         return traces
 
-    def step(self, traces: list[Trace], top_k: int) -> None:
-        """One round: every trace gains a sentence, or ends."""
-        raise NotImplementedError
+    needs_attention = False
+    """Whether `decide` reads the draft's attention (computed only then: it needs eager attention)."""
 
-    def look_ahead_prompts(self, traces: list[Trace]) -> list[str]:
-        """Each trace's next sentence is first drafted without passages, as both papers do."""
-        return [self.prompt.text(t.question, None, t.output) for t in traces]
+    def step(self, traces: list[Trace], top_k: int) -> None:
+        """One round: each trace drafts its next sentence without passages; where the method decides to
+        retrieve, the sentence is generated again with the retrieved passages."""
+        prompts = [self.prompt.text(t.question, None, t.output) for t in traces]
+        drafts = self.generator.generate_scored(
+            prompts, self.config.sentence_tokens, done=sentence_done, with_attention=self.needs_attention
+        )
+        unsure = []
+        for trace, prompt, draft in zip(traces, prompts, drafts):
+            sentence = first_sentence(draft.text)
+            decision = self.decide(trace, prompt, draft, sentence)
+            if decision is None:
+                trace.accept(sentence, self.prompt, self.config)
+                continue
+            query, kept = decision
+            trace.output += kept
+            trace.use(query, self.retrieve(query, top_k))
+            unsure.append(trace)
+        if unsure:
+            self.continue_with_passages(unsure)
+
+    def decide(self, trace: Trace, prompt: str, draft: ScoredText, sentence: str) -> tuple[str, str] | None:
+        """None keeps the drafted `sentence`; otherwise (the retrieval query, the start of the draft kept
+        before the sentence is generated on with passages)."""
+        raise NotImplementedError
 
     def continue_with_passages(self, traces: list[Trace]) -> None:
         """Generates each trace's next sentence with its latest retrieval's passages in the prompt. They

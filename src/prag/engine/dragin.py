@@ -19,28 +19,18 @@ import re
 
 from prag.engine.active import ActiveRetrieval, Trace, is_significant, sentence_length
 from prag.model.generate import ScoredText
-from prag.text import first_sentence, sentence_done
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 class Dragin(ActiveRetrieval):
-    def step(self, traces: list[Trace], top_k: int) -> None:
-        prompts = self.look_ahead_prompts(traces)
-        drafts = self.generator.generate_scored(prompts, self.config.sentence_tokens, done=sentence_done, with_attention=True)
-        unsure = []
-        for trace, prompt, scored in zip(traces, prompts, drafts):
-            sentence = first_sentence(scored.text)
-            trigger = self.trigger(scored, sentence_length(scored, sentence))
-            if trigger is None:
-                trace.accept(sentence, self.prompt, self.config)
-                continue
-            query = self.query(trace, prompt, scored, trigger) or trace.question
-            trace.output += "".join(scored.pieces[:trigger])
-            trace.use(query, self.retrieve(query, top_k))
-            unsure.append(trace)
-        if unsure:
-            self.continue_with_passages(unsure)
+    needs_attention = True
+
+    def decide(self, trace: Trace, prompt: str, draft: ScoredText, sentence: str) -> tuple[str, str] | None:
+        trigger = self.trigger(draft, sentence_length(draft, sentence))
+        if trigger is None:
+            return None
+        return self.query(trace, prompt, draft, trigger) or trace.question, "".join(draft.pieces[:trigger])
 
     def trigger(self, scored: ScoredText, n: int) -> int | None:
         """The first token of the sentence whose RIND score exceeds the threshold."""

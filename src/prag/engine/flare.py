@@ -9,23 +9,12 @@ from __future__ import annotations
 
 from prag.engine.active import ActiveRetrieval, Trace, sentence_length
 from prag.model.generate import ScoredText
-from prag.text import first_sentence, sentence_done
 
 
 class Flare(ActiveRetrieval):
-    def step(self, traces: list[Trace], top_k: int) -> None:
-        ahead = self.generator.generate_scored(self.look_ahead_prompts(traces), self.config.sentence_tokens, done=sentence_done)
-        unsure = []
-        for trace, scored in zip(traces, ahead):
-            sentence = first_sentence(scored.text)
-            query = self.masked_query(scored, sentence)
-            if query is None:
-                trace.accept(sentence, self.prompt, self.config)
-            else:
-                trace.use(query or trace.question, self.retrieve(query or trace.question, top_k))
-                unsure.append(trace)
-        if unsure:
-            self.continue_with_passages(unsure)
+    def decide(self, trace: Trace, prompt: str, draft: ScoredText, sentence: str) -> tuple[str, str] | None:
+        query = self.masked_query(draft, sentence)
+        return None if query is None else (query or trace.question, "")
 
     def masked_query(self, scored: ScoredText, sentence: str) -> str | None:
         """None when the model is confident in every token of the sentence; otherwise the sentence
