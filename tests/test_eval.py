@@ -131,7 +131,12 @@ def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, ho
 def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_model_dir, hotpot_file, tmp_path):
     with pytest.raises(Exception, match="prag warmup"):
         evaluate(tiny_model_dir, hotpot_file, tmp_path / "run", methods=[Mode.PRAG], init="warmup")
-    digest = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST)
+    warmup = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST)
+    # A rerun of the same command keeps it; a retrain (seeded) makes the same adapter again.
+    again = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST)
+    assert warmup.trained and not again.trained and again.digest == warmup.digest
+    retrained = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST, retrain=True)
+    assert retrained.trained and retrained.digest == warmup.digest
     out = tmp_path / "run"
     evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG])
     evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG], init="warmup")
@@ -141,7 +146,7 @@ def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_m
     assert recipes["random"] != recipes["warmup"]
     assert "Adapter initialisation" in (out / "report.md").read_text()
     meta = json.loads(next((Path(tmp_path / "home") / "warmups").rglob("prag_meta.json")).read_text())
-    assert meta["questions"] == [4, 6] and len(digest) == 16
+    assert meta["questions"] == [4, 6] and len(warmup.digest) == 16
 
     # Never evaluated on the questions it was trained on, even from another file of the benchmark.
     with pytest.raises(InputError, match="trained on 1 of the 5 evaluated"):

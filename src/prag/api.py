@@ -325,6 +325,16 @@ class Prag:
         write_json_atomic(self._warmup_pointer(name), {"digest": digest, **source})
         return digest
 
+    def trained_warmup(self, name: str, source: dict) -> str | None:
+        """The digest of the warm-up LoRA named `name` when it was trained, for this model and recipe,
+        on exactly `source`'s questions and is still stored; None when it must be trained."""
+        path = self._warmup_pointer(name)
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        same = all(record.get(key) == value for key, value in source.items())
+        return record["digest"] if same and self._warmups.has(record["digest"]) else None
+
     def warmup_record(self, name: str) -> dict:
         """The digest of the warm-up LoRA named `name` for this model and recipe, and the questions it
         was trained on."""

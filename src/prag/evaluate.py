@@ -27,7 +27,7 @@ from prag.types import Document, Mode, QAPair, content_hash
 
 __all__ = [
     "DATASETS", "METHODS", "EvalRequest", "compare_runs", "combined_report", "parse_methods", "run_eval",
-    "run_warmup", "write_report",
+    "run_warmup", "WarmupResult", "write_report",
 ]
 
 
@@ -134,6 +134,12 @@ def _eval_collection(dataset: str, corpus: list[Document] | None) -> str:
 # -- warm-up -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WarmupResult:
+    digest: str
+    trained: bool  # False when an identical warm-up LoRA was already stored
+
+
 def run_warmup(
     dataset: str,
     data: Path,
@@ -142,9 +148,11 @@ def run_warmup(
     home: str | Path | None = None,
     model: str = loader.DEFAULT_MODEL,
     settings: Settings = Settings(),
-) -> str:
+    retrain: bool = False,
+) -> WarmupResult:
     """Trains the warm-up LoRA on `count` questions after the first `skip_first` (the evaluated slice is
-    never among them) and names it after the dataset; returns its digest."""
+    never among them) and names it after the dataset. One already trained on the same questions with the
+    same model and recipe is kept, as document adapters are, unless `retrain`."""
     if skip_first < 0 or count < 1:
         raise InputError("--skip-first must be >= 0 and --count >= 1")
     examples = datasets.load(dataset, data).examples[skip_first : skip_first + count]
@@ -158,7 +166,10 @@ def run_warmup(
         "questions": [skip_first, skip_first + len(pairs)],
         "question_hashes": sorted(_question_hashes(examples)),
     }
-    return prag.train_warmup(pairs, dataset, source)
+    known = None if retrain else prag.trained_warmup(dataset, source)
+    if known:
+        return WarmupResult(known, trained=False)
+    return WarmupResult(prag.train_warmup(pairs, dataset, source), trained=True)
 
 
 def _with_warmup(prag: Prag, dataset: str, evaluated: list[Example]) -> Prag:

@@ -218,11 +218,13 @@ def warmup(
     data: Annotated[Path, typer.Option(help="The dataset file.")],
     skip_first: Annotated[int, typer.Option("--skip-first", help="Questions to leave out: the evaluated slice.")],
     count: Annotated[int, typer.Option(help="Question-answer pairs to train on, after the skipped ones.")] = 200,
+    retrain: Annotated[bool, typer.Option(help="Train again even if this warm-up LoRA is already stored.")] = False,
 ) -> None:
     """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
     with _errors():
-        digest = run_warmup(dataset, data, skip_first, count, state.home, state.model, state.settings())
-    stdout.print(f"warm-up LoRA {digest} trained on up to {count} questions from question {skip_first} of {data}")
+        result = run_warmup(dataset, data, skip_first, count, state.home, state.model, state.settings(), retrain)
+    done = "trained" if result.trained else "already trained (kept; --retrain to train again)"
+    stdout.print(f"warm-up LoRA {result.digest} {done} on up to {count} questions from question {skip_first} of {data}")
 
 
 @app.command()
