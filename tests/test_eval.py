@@ -10,11 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from prag.evaluate import EvalRequest, combined_report, compare_runs, run_eval, run_warmup, write_report
+from prag.api import Prag
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
 from prag.engine.da_rag import augmented_passage
 from prag.errors import InputError
 from prag.eval.run import METHODS, parse_methods
+from prag.store.adapters import adapter_digest
 from prag.store.files import read_jsonl
 from prag.types import Augmentation, Document, Mode, QAPair
 
@@ -137,6 +139,8 @@ def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_m
     assert warmup.trained and not again.trained and again.digest == warmup.digest
     retrained = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST, retrain=True)
     assert retrained.trained and retrained.digest == warmup.digest
+    stored = Prag(collection="warmup", model=str(tiny_model_dir), settings=FAST).warmup_adapter("hotpotqa")
+    assert adapter_digest(stored) == warmup.digest
     out = tmp_path / "run"
     evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG])
     evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG], init="warmup")

@@ -346,6 +346,13 @@ class Prag:
             )
         return json.loads(path.read_text())
 
+    def warmup_adapter(self, name: str) -> LoRAAdapter:
+        """The warm-up LoRA named `name` for this model and recipe."""
+        digest = self.warmup_record(name)["digest"]
+        if not self._warmups.has(digest):
+            raise NotBuiltError(f"the warm-up LoRA {digest} is missing: run `prag warmup` again")
+        return self._warmups.load(digest)
+
     def _warmup_pointer(self, name: str) -> Path:
         # Keyed by the recipe the documents will train with: a warm-up trained with another learning rate
         # or loss must not be picked up by a run of this recipe.

@@ -1,0 +1,56 @@
+"""Why does warm-up initialisation collapse P-RAG? Every document adapter starts from the warm-up LoRA, and
+P-RAG sums k of them, so before any document training the merged update already holds the warm-up's k
+times. This answers the evaluated questions closed-book (chain of thought, no passages) with only the
+warm-up LoRA injected at each scale, beside no adapter, all in one run.
+
+    .venv/bin/python bench/warmup_scale.py --home /tmp/evq --model qwen-coder-0.5b --recipe paper \\
+        --data ../shared/data/hotpotqa/HotpotQA_500_benchmark.json --limit 50 --scales 0,1,3
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from statistics import mean
+
+from prag import RECIPES, AnswerConfig, Prag, Settings
+from prag.eval import datasets
+from prag.eval.records import score_generation
+from prag.lora import factors_for_batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", default=None)
+    parser.add_argument("--model", default="qwen-coder-0.5b")
+    parser.add_argument("--recipe", default="paper")
+    parser.add_argument("--dataset", default="hotpotqa")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--scales", default="0,1,3", help="How many copies of the warm-up LoRA to sum.")
+    args = parser.parse_args()
+
+    answer = replace(AnswerConfig(), prompt="cot", exemplars=args.dataset)
+    prag = Prag(args.home, collection="warmup", model=args.model, settings=Settings(recipe=RECIPES[args.recipe], answer=answer))
+    warmup = prag.warmup_adapter(args.dataset)
+    examples = datasets.load(args.dataset, args.data).examples[: args.limit]
+    engine = prag.closed_book
+    print("copies of the warm-up LoRA | F1 (paper) | EM (paper) | states 'the answer is' | ≤ 8 words | > 40 words")
+    for copies in (int(s) for s in args.scales.split(",")):
+        raws = []
+        for start in range(0, len(examples), answer.batch_size):
+            batch = examples[start : start + answer.batch_size]
+            factors = factors_for_batch([[warmup] * copies for _ in batch]) if copies else None
+            prompts = [engine.prompt.text(e.question, None) for e in batch]
+            raws += engine.generator.generate(prompts, engine.prompt.max_new_tokens, factors=factors, done=engine.prompt.is_complete)
+        scores = [score_generation(raw, list(e.golds), cot=True)["paper"] for raw, e in zip(raws, examples)]
+        print(
+            f"{copies} | {100 * mean(s['f1'] for s in scores):.1f} | {100 * mean(s['em'] for s in scores):.1f} | "
+            f"{sum('the answer is' in r.lower() for r in raws)} | {sum(len(r.split()) <= 8 for r in raws)} | "
+            f"{sum(len(r.split()) > 40 for r in raws)}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
