@@ -348,10 +348,7 @@ class Prag:
 
     def warmup_adapter(self, name: str) -> LoRAAdapter:
         """The warm-up LoRA named `name` for this model and recipe."""
-        digest = self.warmup_record(name)["digest"]
-        if not self._warmups.has(digest):
-            raise NotBuiltError(f"the warm-up LoRA {digest} is missing: run `prag warmup` again")
-        return self._warmups.load(digest)
+        return self._load_warmup(self.warmup_record(name)["digest"])
 
     def _warmup_pointer(self, name: str) -> Path:
         # Keyed by the recipe the documents will train with: a warm-up trained with another learning rate
@@ -361,11 +358,12 @@ class Prag:
 
     def _start_adapter(self) -> LoRAAdapter | None:
         recipe = self.settings.recipe
-        if recipe.init != "warmup":
-            return None
-        if not self._warmups.has(recipe.warmup):
-            raise NotBuiltError(f"the warm-up LoRA {recipe.warmup} is missing: run `prag warmup` again")
-        return self._warmups.load(recipe.warmup)
+        return self._load_warmup(recipe.warmup) if recipe.init == "warmup" else None
+
+    def _load_warmup(self, digest: str) -> LoRAAdapter:
+        if not self._warmups.has(digest):
+            raise NotBuiltError(f"the warm-up LoRA {digest} is missing: run `prag warmup` again")
+        return self._warmups.load(digest)
 
     def _peft_config(self, recipe: Recipe) -> dict:
         return peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
