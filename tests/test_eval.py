@@ -76,8 +76,9 @@ def test_every_question_and_method_is_answered_once_and_a_rerun_resumes(tiny_mod
     again = read_jsonl(out / "predictions.jsonl")
     assert len(again) == len(rows) and {(r["id"], r["method"]) for r in again} == {(r["id"], r["method"]) for r in rows}
     # A longer slice adds only the new questions.
-    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED, Mode.PRAG], limit=6)
+    report = evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED, Mode.PRAG], limit=6)
     assert len(read_jsonl(out / "predictions.jsonl")) == len(rows) + 2 * 2
+    assert "different numbers of questions (4, 6)" in report.read_text()
 
 
 def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_model_dir, hotpot_file, tmp_path):
@@ -97,6 +98,47 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
     assert (rag["retrievals_per_question"], closed["retrievals_per_question"]) == (1.0, 0.0)
     table = combined_report([out, out])
     assert "| hotpotqa bridge | hotpotqa comparison | hotpotqa Total |" in table and "| rag |" in table
+    assert "union of the benchmark file's context paragraphs" in (out / "report.md").read_text()
+    # A batch appended twice (two runs on one folder at once) counts once.
+    lines = (out / "predictions.jsonl").read_text().splitlines(keepends=True)
+    with (out / "predictions.jsonl").open("a") as f:
+        f.writelines(lines[:3])
+    write_report(out)
+    assert json.loads((out / "results.json").read_text()) == results
+
+
+def test_recall_is_not_measured_against_a_corpus_of_other_passages(tiny_model_dir, hotpot_file, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"mine-{d['id']}", "title": d["title"], "text": d["text"]}) + "\n" for d in DEMO_FACTS))
+    out = tmp_path / "run"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.RAG], limit=2, corpus=corpus)
+    recall = read_jsonl(out / "retrieval.jsonl")
+    assert [r["recall"] for r in recall] == [None, None] and all(r["retrieved"][0].startswith("mine-") for r in recall)
+    report = (out / "report.md").read_text()
+    assert "passed with --corpus" in report and "recall is not measured" in report
+
+
+def test_answer_aliases_belong_to_the_run(tiny_model_dir, tmp_path):
+    """2Wiki's id_aliases.json adds golds: rows scored with and without it must not share a folder."""
+    data = tmp_path / "2wiki" / "dev.json"
+    data.parent.mkdir()
+    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
+    records = [{"_id": "w0", "question": "When was Velmora founded?", "answer": "1843", "answer_id": "Q1", "type": "inference",
+                "context": context, "supporting_facts": [[DEMO_FACTS[0]["title"], 0]]}]
+    data.write_text(json.dumps(records))
+    out = tmp_path / "run"
+    request = EvalRequest("2wikimultihopqa", data, out, [Mode.CLOSED], prompt="short")
+    run_eval(request, model=str(tiny_model_dir), settings=FAST)
+    # A folder written before the identity held aliases reads as "no aliases file".
+    stored = json.loads((out / "run.json").read_text())
+    del stored["aliases_sha256"]
+    (out / "run.json").write_text(json.dumps(stored))
+    run_eval(request, model=str(tiny_model_dir), settings=FAST)
+    (data.parent / "id_aliases.json").write_text(json.dumps({"Q_id": "Q1", "aliases": ["the year 1843"]}) + "\n")
+    with pytest.raises(InputError, match="aliases_sha256"):
+        run_eval(request, model=str(tiny_model_dir), settings=FAST)
+    rows = read_jsonl(run_eval(replace(request, out=tmp_path / "aliased"), model=str(tiny_model_dir), settings=FAST).parent / "predictions.jsonl")
+    assert rows[0]["golds"] == ["1843", "the year 1843"]
 
 
 def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir, hotpot_file, tmp_path):
@@ -178,7 +220,9 @@ def test_bad_prompts_are_refused_before_a_run_folder_is_written(tiny_model_dir, 
     popqa.write_text(json.dumps({"question": "Who?", "golden_answers": ["X"]}) + "\n")
     with pytest.raises(InputError, match="--prompt short"):
         run_eval(EvalRequest("popqa", popqa, tmp_path / "b", [Mode.CLOSED], prompt="cot"), model=str(tiny_model_dir), settings=FAST)
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    with pytest.raises(InputError, match="--top-k"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "c", top_k=0)
+    assert not any((tmp_path / name).exists() for name in "abc")
 
 
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):
@@ -208,3 +252,12 @@ def test_cli_errors(tmp_path, hotpot_file):
     assert result.exit_code == 2 and "magic" in " ".join(result.output.split())
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not an evaluation folder" in " ".join(result.output.split())
+
+
+def test_cli_eval_takes_its_own_model_and_a_default_folder(tiny_model_dir, hotpot_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", "--dataset", "hotpotqa", "--data", str(hotpot_file), "--limit", "1", "--methods", "closed", "--prompt", "short"]
+    result = CliRunner().invoke(app, [*args, "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(tmp_path / "runs" / f"hotpotqa-{tiny_model_dir.name}" / "predictions.jsonl")
+    assert [(r["id"], r["model"]) for r in rows] == [("q0", str(tiny_model_dir))]

@@ -12,15 +12,35 @@ from typer.testing import CliRunner
 from prag.cli.main import app
 from prag.store.files import read_jsonl
 
+from .conftest import DEMO_FACTS
+
 pytestmark = pytest.mark.integration
 
 HOTPOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "hotpotqa" / "HotpotQA_500_benchmark.json"
 
 
-@pytest.mark.skipif(not HOTPOT.is_file(), reason="shared/data is not beside the project")
+def hotpot_slice(tmp_path: Path) -> Path:
+    """HotpotQA-500 from shared/data; where a checkout has none beside it, three questions in the same
+    format about the invented demo facts, so the slice never silently skips."""
+    if HOTPOT.is_file():
+        return HOTPOT
+    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
+    questions = [("When was Velmora founded?", "1843", 0), ("Who leads Quillon Dynamics?", "Odile Varga", 1),
+                 ("How tall is the Velmora Clock Tower?", "64 metres", 2)]
+    records = [
+        {"_id": f"q{i}", "question": q, "answer": a, "type": "bridge", "context": context,
+         "supporting_facts": [[DEMO_FACTS[doc]["title"], 0]]}
+        for i, (q, a, doc) in enumerate(questions)
+    ]
+    path = tmp_path / "hotpot.json"
+    path.write_text(json.dumps(records))
+    return path
+
+
 def test_eval_slice_on_the_default_model(tmp_path, default_model_dir):
     out = tmp_path / "run"
-    args = ["eval", "--dataset", "hotpotqa", "--data", str(HOTPOT), "--out", str(out), "--limit", "3", "--methods", "closed,rag"]
+    data = hotpot_slice(tmp_path)
+    args = ["eval", "--dataset", "hotpotqa", "--data", str(data), "--out", str(out), "--limit", "3", "--methods", "closed,rag"]
     result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = read_jsonl(out / "predictions.jsonl")

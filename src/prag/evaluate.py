@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prag import __version__
 from prag.api import Prag
-from prag.config import PROMPTS, Settings
+from prag.config import INIT_KINDS, PROMPTS, Settings
 from prag.errors import InputError
 from prag.eval import datasets, report
 from prag.eval import run as evaluation
@@ -57,6 +57,7 @@ def run_eval(
     """Evaluates every requested method on the benchmark's first `limit` questions, resuming what an
     earlier run in the same folder finished; writes predictions, results, report and plots. Only the
     documents some question retrieves are augmented and encoded (adapters are shared across runs)."""
+    _check(request)
     prompt = _prompt(request)
     benchmark = datasets.load(request.dataset, request.data)
     examples = benchmark.examples[: request.limit] if request.limit else benchmark.examples
@@ -78,6 +79,7 @@ def run_eval(
         top_k=request.top_k,
         augment_hash=settings.augment.fingerprint(),
         recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
+        aliases_sha256=sha256_file(aliases) if (aliases := datasets.aliases_file(request.dataset, request.data)) else "",
     )
     evaluation.open_run_folder(request.out, identity)
     provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.settings.recipe.fingerprint()}
@@ -93,7 +95,7 @@ def run_eval(
     if corpus is not None:
         prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
         prag.build(progress, augment=False, encode=False)
-        retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k))
+        retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k), {d.id for d in corpus})
         needed = {doc_id for ids in retrieved.values() for doc_id in ids}
     # Cheapest first: methods that need neither augmentations nor adapters answer before any document
     # is augmented, DA-RAG before any is encoded, so partial results come early in a long run.
@@ -108,6 +110,16 @@ def run_eval(
         prag.build(progress, encode=True, only=needed)
         run.run(parametric, request.init, progress)
     return report.write(request.out)
+
+
+def _check(request: EvalRequest) -> None:
+    """Options checked before any file is written, so a bad one leaves no run folder behind."""
+    if request.limit is not None and request.limit < 1:
+        raise InputError("--limit must be at least 1")
+    if request.init not in INIT_KINDS:
+        raise InputError(f"unknown init {request.init!r}; choose one of {', '.join(INIT_KINDS)}")
+    if request.top_k < 1:
+        raise InputError("--top-k must be at least 1")
 
 
 def _prompt(request: EvalRequest) -> str:

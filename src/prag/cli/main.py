@@ -146,22 +146,23 @@ def demo() -> None:
 def eval_(
     dataset: Annotated[str, typer.Option(help=f"{' | '.join(DATASETS)}")],
     data: Annotated[Path, typer.Option(help="The dataset file (original format or the copies in shared/data).")],
-    out: Annotated[Path, typer.Option(help="Run folder: predictions, results, report, plots. A rerun resumes it.")],
+    out: Annotated[
+        Optional[Path], typer.Option(help="Run folder: predictions, results, report, plots; a rerun resumes it. Default runs/DATASET-MODEL.")
+    ] = None,
     limit: Annotated[Optional[int], typer.Option(help="Evaluate the first N questions.")] = None,
     methods: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(METHODS)}.")] = ",".join(METHODS),
     init: Annotated[str, typer.Option(help="Adapter initialisation: random | warmup (after `prag warmup`).")] = "random",
     corpus: Annotated[Optional[Path], typer.Option(help="Retrieval corpus for datasets without passages (JSONL/.txt/.md).")] = None,
     prompt: Annotated[Optional[str], typer.Option(help="short | cot (default: cot on multi-hop datasets).")] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
+    model: Annotated[Optional[str], typer.Option(help="As the global --model, which it overrides.")] = None,
 ) -> None:
     """Evaluate methods on a benchmark (resumable); writes predictions.jsonl, results.json, report.md, plots."""
+    model = model or state.model
     with _errors(), _progress() as progress:
-        if limit is not None and limit < 1:
-            raise InputError("--limit must be at least 1")
-        if init not in INIT_KINDS:
-            raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
+        out = out or Path("runs") / f"{dataset}-{Path(model).name}"
         request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k)
-        path = run_eval(request, state.home, state.model, state.settings(), progress)
+        path = run_eval(request, state.home, model, state.settings(), progress)
     typer.echo(path.read_text(encoding="utf-8"))
 
 
@@ -219,10 +220,11 @@ def warmup(
     skip_first: Annotated[int, typer.Option("--skip-first", help="Questions to leave out: the evaluated slice.")],
     count: Annotated[int, typer.Option(help="Question-answer pairs to train on, after the skipped ones.")] = 200,
     retrain: Annotated[bool, typer.Option(help="Train again even if this warm-up LoRA is already stored.")] = False,
+    model: Annotated[Optional[str], typer.Option(help="As the global --model, which it overrides.")] = None,
 ) -> None:
     """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
     with _errors():
-        result = run_warmup(dataset, data, skip_first, count, state.home, state.model, state.settings(), retrain)
+        result = run_warmup(dataset, data, skip_first, count, state.home, model or state.model, state.settings(), retrain)
     done = "trained" if result.trained else "already trained (kept; --retrain to train again)"
     stdout.print(f"warm-up LoRA {result.digest} {done} on up to {count} questions from question {skip_first} of {data}")
 

@@ -18,6 +18,7 @@ from prag.types import Document
 
 DATASETS = ("hotpotqa", "2wikimultihopqa", "musique", "popqa", "cwq")
 MULTI_HOP = ("hotpotqa", "2wikimultihopqa", "musique")
+TWOWIKI_ALIASES = "id_aliases.json"
 """Answered with chain-of-thought prompting, as the paper does for 2Wiki and HotpotQA."""
 
 
@@ -65,6 +66,12 @@ def load(dataset: str, path: str | Path) -> Benchmark:
     if len(set(ids)) != len(ids):
         raise InputError(f"{path}: question ids are not unique")
     return Benchmark(dataset, path, examples)
+
+
+def aliases_file(dataset: str, path: str | Path) -> Path | None:
+    """The answer-alias file a loader reads beside the data file, when there is one: it changes the golds."""
+    aliases = Path(path).parent / TWOWIKI_ALIASES
+    return aliases if dataset == "2wikimultihopqa" and aliases.is_file() else None
 
 
 # -- file formats --------------------------------------------------------------------------------
@@ -151,7 +158,7 @@ def _hotpotqa(path: Path) -> list[Example]:
 def _2wikimultihopqa(path: Path) -> list[Example]:
     """The original format (aliases from `id_aliases.json` beside it when present, keyed by the record's
     `answer_id`), or PRAG's processed format (`test_id`, `question`, `answer` as a list)."""
-    aliases = _2wiki_aliases(path.parent / "id_aliases.json")
+    aliases = _2wiki_aliases(path.parent / TWOWIKI_ALIASES)
     examples = []
     for number, record in enumerate(_records(path)):
         where = f"{path}: record {number + 1}"

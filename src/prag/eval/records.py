@@ -47,9 +47,11 @@ def row_key(row: dict) -> tuple[str, str, str]:
     return row["id"], row["method"], row["init"]
 
 
-def recall_row(example: Example, retrieved: list[str]) -> dict:
-    """BM25 gold-paragraph recall@k of one question: the share of its supporting paragraphs retrieved."""
-    gold = set(example.gold_ids)
+def recall_row(example: Example, retrieved: list[str], indexed: set[str]) -> dict:
+    """BM25 gold-paragraph recall@k of one question: the share of its supporting paragraphs retrieved.
+    Not measured (None) when a gold paragraph is not in the indexed corpus, as with a --corpus file of
+    other passages: recall there would read as a retriever's failure."""
+    gold = set(example.gold_ids) if indexed.issuperset(example.gold_ids) else set()
     found = gold & set(retrieved)
     return {
         "id": example.id,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
-from prag.eval.records import NO_INIT, score_generation
+from prag.eval.records import NO_INIT, row_key, score_generation
 from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, RUN
 from prag.store.files import read_jsonl, write_json_atomic
 
@@ -33,7 +33,7 @@ def write(out: Path) -> Path:
 
 def summarize(out: Path) -> dict:
     run = _read_run(out)
-    rows = _rescored(read_jsonl(out / PREDICTIONS), run)
+    rows = _rescored(_distinct(read_jsonl(out / PREDICTIONS)), run)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[row["method"], row["init"]].append(row)
@@ -49,6 +49,15 @@ def _read_run(out: Path) -> dict:
     if not (out / RUN).is_file():
         raise InputError(f"{out} is not an evaluation folder (no {RUN})")
     return json.loads((out / RUN).read_text())
+
+
+def _distinct(rows: list[dict]) -> list[dict]:
+    """The first row of each question × method × init: two runs writing one folder at once (or a batch
+    appended twice) must not count a question twice."""
+    seen: dict[tuple[str, str, str], dict] = {}
+    for row in rows:
+        seen.setdefault(row_key(row), row)
+    return list(seen.values())
 
 
 def _rescored(rows: list[dict], run: dict) -> list[dict]:
@@ -144,8 +153,9 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
     interval: across run folders too (another recipe, prompt or model on the same benchmark file).
     Each side is (folder, method, init); init None takes the method's main rows (random init)."""
     runs = [_read_run(folder) for folder, _, _ in (first, second)]
-    if (runs[0]["dataset"], runs[0]["data_sha256"]) != (runs[1]["dataset"], runs[1]["data_sha256"]):
-        raise InputError("the two folders evaluate different benchmark files: a paired comparison needs the same questions")
+    same = [(r["dataset"], r["data_sha256"], r.get("aliases_sha256", "")) for r in runs]
+    if same[0] != same[1]:
+        raise InputError("the two folders evaluate different benchmark files (or answer aliases): a paired comparison needs the same questions and golds")
     rows_a, rows_b = (_selected_rows(run, *side) for run, side in zip(runs, (first, second)))
     baseline = {r["id"]: r for r in rows_b}
     shared = [r for r in rows_a if r["id"] in baseline]
@@ -162,7 +172,7 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
 
 
 def _selected_rows(run: dict, folder: Path, method: str, init: str | None) -> list[dict]:
-    rows = _rescored([r for r in read_jsonl(folder / PREDICTIONS) if r["method"] == method], run)
+    rows = _rescored([r for r in _distinct(read_jsonl(folder / PREDICTIONS)) if r["method"] == method], run)
     if init is None:
         init = _main_init({r["init"] for r in rows})
     chosen = [r for r in rows if r["init"] == init]
@@ -199,6 +209,9 @@ def render(results: dict) -> str:
     lines = [
         f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']} · BM25 top-{run['top_k']}",
         "",
+        _corpus_line(run),
+        *_unequal_questions_lines(main),
+        "",
         f"F1 (%) under the paper's protocol (answer cut at the first \".\", \",\" or line break{cot_note}),"
         " shaped like the paper's Table 1.",
         "",
@@ -229,6 +242,23 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _corpus_line(run: dict) -> str:
+    if run["corpus_sha256"]:
+        return f"Retrieval corpus: the file passed with --corpus (sha256 {run['corpus_sha256'][:12]}), not the benchmark's own passages."
+    if run["corpus_digest"]:
+        return "Retrieval corpus: the union of the benchmark file's context paragraphs, deduplicated."
+    return "No retrieval corpus: this file carries no passages and none was passed with --corpus, so only closed-book was run."
+
+
+def _unequal_questions_lines(methods: list[dict]) -> list[str]:
+    """Totals over different questions do not compare; the paired Δ against RAG below still does."""
+    counts = {m["questions"] for m in methods}
+    if len(counts) <= 1:
+        return []
+    return ["", f"Methods answered different numbers of questions ({', '.join(str(n) for n in sorted(counts))}): "
+            "their totals are over different questions; compare them by the paired Δ against RAG."]
+
+
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
@@ -251,7 +281,7 @@ def _full_table(methods: list[dict]) -> list[str]:
     lines = ["| method | F1 | EM |", "|---|---|---|"]
     for m in methods:
         total = m["scores"]["full"]["total"]
-        lines.append(f"| {m['method']} | {_fmt(total['f1'])} | {_fmt(total['em'])} |")
+        lines.append(f"| {_name(m)} | {_fmt(total['f1'])} | {_fmt(total['em'])} |")
     return lines
 
 
@@ -262,7 +292,7 @@ def _noise_table(methods: list[dict]) -> list[str]:
         interval = s["f1_interval"]
         d = s["f1_vs_rag"]
         diff = ("–", "–", "–") if d is None else (f"{d['delta']:+.1f}", _interval(d["interval"]), f"{d['wins']} / {d['losses']}")
-        lines.append(f"| {m['method']} | {_fmt(s['total']['f1'])} | {_interval(interval)} | " + " | ".join(diff) + " |")
+        lines.append(f"| {_name(m)} | {_fmt(s['total']['f1'])} | {_interval(interval)} | " + " | ".join(diff) + " |")
     return lines
 
 
@@ -272,7 +302,7 @@ def _interval(interval: list[float] | None) -> str:
 
 def _retrieval_lines(retrieval: dict | None) -> list[str]:
     if retrieval is None:
-        return ["No gold paragraphs in this file (or no corpus): retrieval recall is not measured.", ""]
+        return ["Retrieval recall is not measured: this file marks no gold paragraphs, or they are not in the corpus searched.", ""]
     return [
         f"BM25 gold-paragraph recall@{retrieval['k']} over {retrieval['questions']} questions: "
         f"{retrieval['gold_recall']:.1f} % of supporting paragraphs retrieved; all of a question's retrieved for "

@@ -4,7 +4,7 @@ as batches finish, so an interrupted run redoes at most one batch."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -52,6 +52,12 @@ class RunIdentity:
     augment_hash: str
     recipe: dict
     """The recipe without its initialisation, which rows record themselves."""
+    aliases_sha256: str = ""
+    """2Wiki's id_aliases.json beside the data file, which adds golds. Fields added later have defaults,
+    which folders written before them are taken to hold."""
+
+
+_IDENTITY_DEFAULTS = {f.name: f.default for f in fields(RunIdentity) if f.default is not MISSING}
 
 
 def parse_methods(text: str) -> list[Mode]:
@@ -66,7 +72,7 @@ def open_run_folder(out: Path, identity: RunIdentity) -> None:
     """Creates the folder, or checks that an existing one holds the same experiment."""
     path = out / RUN
     if path.is_file():
-        stored = json.loads(path.read_text())
+        stored = {**_IDENTITY_DEFAULTS, **json.loads(path.read_text())}
         mine = json.loads(json.dumps(asdict(identity)))  # tuples come back from JSON as lists
         differs = sorted(k for k in mine if stored.get(k) != mine[k])
         if differs:
@@ -92,11 +98,12 @@ class Evaluation:
         self.cot = cot
         self.provenance = provenance
 
-    def record_retrieval(self, retrieve: Callable[[str], list[Document]]) -> dict[str, list[str]]:
-        """BM25 top-k of every question, written once per question; returns id -> retrieved ids."""
+    def record_retrieval(self, retrieve: Callable[[str], list[Document]], indexed: set[str]) -> dict[str, list[str]]:
+        """BM25 top-k of every question, written once per question; returns id -> retrieved ids.
+        `indexed`: the ids of the corpus searched."""
         path = self.out / RETRIEVAL
         known = {row["id"]: row["retrieved"] for row in read_jsonl(path)}
-        new = [recall_row(e, [d.id for d in retrieve(e.question)]) for e in self.examples if e.id not in known]
+        new = [recall_row(e, [d.id for d in retrieve(e.question)], indexed) for e in self.examples if e.id not in known]
         if new:
             append_jsonl(path, new)
             known.update({row["id"]: row["retrieved"] for row in new})
