@@ -129,11 +129,12 @@ def test_answer_aliases_belong_to_the_run(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     request = EvalRequest("2wikimultihopqa", data, out, [Mode.CLOSED], prompt="short")
     run_eval(request, model=str(tiny_model_dir), settings=FAST)
-    # A folder written before the identity held aliases reads as "no aliases file".
+    # A folder written before the identity held aliases resumes, and records this run's.
     stored = json.loads((out / "run.json").read_text())
     del stored["aliases_sha256"]
     (out / "run.json").write_text(json.dumps(stored))
     run_eval(request, model=str(tiny_model_dir), settings=FAST)
+    assert json.loads((out / "run.json").read_text())["aliases_sha256"] == ""
     (data.parent / "id_aliases.json").write_text(json.dumps({"Q_id": "Q1", "aliases": ["the year 1843"]}) + "\n")
     with pytest.raises(InputError, match="aliases_sha256"):
         run_eval(request, model=str(tiny_model_dir), settings=FAST)
@@ -170,6 +171,13 @@ def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, ho
     evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED])
     with pytest.raises(InputError, match="top_k"):
         evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], top_k=2)
+    # Another generation setting (or edited worked examples) would make the stored rows stale too.
+    longer = replace(FAST, answer=replace(FAST.answer, cot_max_new_tokens=9))
+    request = EvalRequest("hotpotqa", hotpot_file, out, [Mode.CLOSED], limit=4)
+    with pytest.raises(InputError, match="answer_digest"):
+        run_eval(request, model=str(tiny_model_dir), settings=longer)
+    # A batch size changes no answer.
+    run_eval(request, model=str(tiny_model_dir), settings=replace(FAST, answer=replace(FAST.answer, batch_size=2)))
 
 
 def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_model_dir, hotpot_file, tmp_path):

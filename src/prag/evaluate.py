@@ -6,12 +6,13 @@ metrics, rows, reports) lives in `prag.eval`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from prag import __version__
 from prag.api import Prag
-from prag.config import INIT_KINDS, PROMPTS, Settings
+from prag.config import INIT_KINDS, PROMPTS, AnswerConfig, Settings
 from prag.errors import InputError
 from prag.eval import datasets, report
 from prag.eval import run as evaluation
@@ -20,6 +21,7 @@ from prag.eval.run import METHODS, Progress, SilentProgress, parse_methods
 from prag.ingest import read_files
 from prag.model import loader
 from prag.model.exemplars import EXEMPLARS
+from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX, answer_user_turn, cot_user_turn
 from prag.retrieve.bm25 import corpus_digest
 from prag.store.files import sha256_file
 from prag.text import normalize_answer
@@ -80,6 +82,7 @@ def run_eval(
         augment_hash=settings.augment.fingerprint(),
         recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
         aliases_sha256=sha256_file(aliases) if (aliases := datasets.aliases_file(request.dataset, request.data)) else "",
+        answer_digest=_answer_digest(answer),
     )
     evaluation.open_run_folder(request.out, identity)
     provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.settings.recipe.fingerprint()}
@@ -130,6 +133,18 @@ def _prompt(request: EvalRequest) -> str:
     if prompt == "cot" and request.dataset not in EXEMPLARS:
         raise InputError(f"chain of thought has worked examples for {', '.join(EXEMPLARS)} only; use --prompt short")
     return prompt
+
+
+def _answer_digest(answer: AnswerConfig) -> str:
+    """What shapes every generation besides the model and adapters: the prompt as rendered (instruction,
+    worked examples, layout) and the generation settings. Editing any makes a folder's rows stale."""
+    passages = ["First passage.", "Second passage."]
+    if answer.prompt == "cot":
+        rendered = [cot_user_turn("Question", passages, EXEMPLARS[answer.exemplars]), COT_PREFIX]
+    else:
+        rendered = [answer_user_turn("Question", passages), ANSWER_PREFIX]
+    generation = {k: v for k, v in asdict(answer).items() if k not in ("batch_size", "adapter_cache_bytes")}
+    return content_hash(json.dumps([rendered, generation], sort_keys=True))[:16]
 
 
 def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settings: Settings) -> list[Document] | None:

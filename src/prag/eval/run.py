@@ -4,7 +4,7 @@ as batches finish, so an interrupted run redoes at most one batch."""
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -52,12 +52,15 @@ class RunIdentity:
     augment_hash: str
     recipe: dict
     """The recipe without its initialisation, which rows record themselves."""
-    aliases_sha256: str = ""
-    """2Wiki's id_aliases.json beside the data file, which adds golds. Fields added later have defaults,
-    which folders written before them are taken to hold."""
+    aliases_sha256: str
+    """2Wiki's id_aliases.json beside the data file, which adds golds ("" when there is none)."""
+    answer_digest: str
+    """The answer prompt as rendered, its worked examples and the generation settings."""
 
 
-_IDENTITY_DEFAULTS = {f.name: f.default for f in fields(RunIdentity) if f.default is not MISSING}
+ADDED_LATER = ("aliases_sha256", "answer_digest")
+"""Identity fields that folders written by earlier versions lack: such a folder is taken to match on
+them, and they are recorded in it, so an old run resumes and later ones are checked."""
 
 
 def parse_methods(text: str) -> list[Mode]:
@@ -72,11 +75,14 @@ def open_run_folder(out: Path, identity: RunIdentity) -> None:
     """Creates the folder, or checks that an existing one holds the same experiment."""
     path = out / RUN
     if path.is_file():
-        stored = {**_IDENTITY_DEFAULTS, **json.loads(path.read_text())}
+        stored = json.loads(path.read_text())
         mine = json.loads(json.dumps(asdict(identity)))  # tuples come back from JSON as lists
-        differs = sorted(k for k in mine if stored.get(k) != mine[k])
+        missing = [k for k in ADDED_LATER if k not in stored]
+        differs = sorted(k for k in mine if k not in missing and stored.get(k) != mine[k])
         if differs:
             raise InputError(f"{out} holds a run with different {', '.join(differs)}; choose another --out folder")
+        if missing:
+            write_json_atomic(path, {**stored, **{k: mine[k] for k in missing}})
         return
     write_json_atomic(path, asdict(identity))
 
