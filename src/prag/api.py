@@ -18,7 +18,7 @@ from prag.encode import Encoder, TrainingPlan, training_schedule
 from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
 from prag.eval import demo
-from prag.eval.run import Progress, SilentProgress
+from prag.progress import Progress, SilentProgress
 from prag.ingest import make_document, read_files, read_questions
 from prag.model import loader
 from prag.lora import LoRAAdapter

@@ -17,15 +17,16 @@ from prag.errors import InputError
 from prag.eval import datasets, report
 from prag.eval import run as evaluation
 from prag.eval.datasets import DATASETS, Example
-from prag.eval.run import METHODS, Progress, SilentProgress, parse_methods
+from prag.eval.run import METHODS, parse_methods
 from prag.ingest import read_files
 from prag.model import loader
 from prag.model.exemplars import EXEMPLARS
 from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX, answer_user_turn, cot_user_turn
+from prag.progress import Progress, SilentProgress
 from prag.retrieve.bm25 import corpus_digest
 from prag.store.files import sha256_file
 from prag.text import normalize_answer
-from prag.types import Document, Mode, QAPair, content_hash
+from prag.types import Answer, Document, Mode, QAPair, content_hash
 
 __all__ = [
     "DATASETS", "METHODS", "EvalRequest", "compare_runs", "combined_report", "parse_methods", "run_eval",
@@ -70,38 +71,50 @@ def run_eval(
     prag = Prag(home, collection=_eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
     if request.init == "warmup" and any(m.uses_adapters for m in request.methods):
         prag = _with_warmup(prag, request.dataset, examples)
-    identity = evaluation.RunIdentity(
+    evaluation.open_run_folder(request.out, _identity(request, prag, corpus))
+    provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.settings.recipe.fingerprint()}
+
+    def answer_many(questions: list[str], mode: Mode) -> list[Answer]:
+        # Looked up when answering: the engine holds the index, which exists only once the corpus is built.
+        return (prag.engine if corpus is not None else prag.closed_book).ask_many(questions, mode)
+
+    run = evaluation.Evaluation(request.out, examples, answer_many, answer.batch_size, prompt == "cot", provenance)
+    needed = _retrieve_all(prag, run, request, corpus, progress) if corpus is not None else set()
+    _answer_cheapest_first(prag, run, request, needed, progress)
+    return report.write(request.out)
+
+
+def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -> evaluation.RunIdentity:
+    settings = prag.settings
+    aliases = datasets.aliases_file(request.dataset, request.data)
+    return evaluation.RunIdentity(
         dataset=request.dataset,
         data_sha256=sha256_file(request.data),
         corpus_sha256=sha256_file(request.corpus) if request.corpus else "",
         corpus_digest=corpus_digest(corpus) if corpus else "",
-        model=model,
+        model=prag.model_spec,
         model_fingerprint=prag.model_fingerprint,
-        prompt=prompt,
+        prompt=settings.answer.prompt,
         top_k=request.top_k,
         augment_hash=settings.augment.fingerprint(),
         recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
-        aliases_sha256=sha256_file(aliases) if (aliases := datasets.aliases_file(request.dataset, request.data)) else "",
-        answer_digest=_answer_digest(answer),
+        aliases_sha256=sha256_file(aliases) if aliases else "",
+        answer_digest=_answer_digest(settings.answer),
     )
-    evaluation.open_run_folder(request.out, identity)
-    provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.settings.recipe.fingerprint()}
-    run = evaluation.Evaluation(
-        request.out,
-        examples,
-        lambda qs, mode: (prag.engine if corpus is not None else prag.closed_book).ask_many(qs, mode),
-        answer.batch_size,
-        prompt == "cot",
-        provenance,
-    )
-    needed: set[str] = set()
-    if corpus is not None:
-        prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
-        prag.build(progress, augment=False, encode=False)
-        retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k), {d.id for d in corpus})
-        needed = {doc_id for ids in retrieved.values() for doc_id in ids}
-    # Cheapest first: methods that need neither augmentations nor adapters answer before any document
-    # is augmented, DA-RAG before any is encoded, so partial results come early in a long run.
+
+
+def _retrieve_all(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, corpus: list[Document], progress: Progress) -> set[str]:
+    """Indexes the corpus, records every question's top-k once, and returns the documents retrieved: the
+    only ones any method will need augmented or encoded."""
+    prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
+    prag.build(progress, augment=False, encode=False)
+    retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k), {d.id for d in corpus})
+    return {doc_id for ids in retrieved.values() for doc_id in ids}
+
+
+def _answer_cheapest_first(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, needed: set[str], progress: Progress) -> None:
+    """Methods that need neither augmentations nor adapters answer before any document is augmented,
+    DA-RAG before any is encoded, so partial results come early in a long run."""
     plain = [m for m in request.methods if not (m.uses_augmentations or m.uses_adapters)]
     run.run(plain, request.init, progress)
     augmented = [m for m in request.methods if m.uses_augmentations]
@@ -112,7 +125,6 @@ def run_eval(
     if parametric:
         prag.build(progress, encode=True, only=needed)
         run.run(parametric, request.init, progress)
-    return report.write(request.out)
 
 
 def _check(request: EvalRequest) -> None:

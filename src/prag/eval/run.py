@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 from prag.errors import InputError
 from prag.eval.datasets import Example
 from prag.eval.records import init_key, prediction_row, recall_row, row_key
+from prag.progress import Progress
 from prag.store.files import append_jsonl, read_jsonl, write_json_atomic
 from prag.types import Answer, Document, Mode
 
@@ -20,19 +21,6 @@ METHODS = ("closed", "rag", "da-rag", "flare", "dragin", "prag", "combine")
 PREDICTIONS = "predictions.jsonl"
 RETRIEVAL = "retrieval.jsonl"
 RUN = "run.json"
-
-
-class Progress(Protocol):
-    """Receives progress of long stages (build, evaluation); the CLI shows rich progress bars."""
-
-    def stage(self, name: str, total: int) -> Callable[[int], None]: ...
-
-
-class SilentProgress:
-    """Progress for library callers that want none."""
-
-    def stage(self, name: str, total: int) -> Callable[[int], None]:
-        return lambda n=1: None
 
 
 @dataclass(frozen=True)
