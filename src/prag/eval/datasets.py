@@ -18,8 +18,8 @@ from prag.types import Document
 
 DATASETS = ("hotpotqa", "2wikimultihopqa", "musique", "popqa", "cwq")
 MULTI_HOP = ("hotpotqa", "2wikimultihopqa", "musique")
-TWOWIKI_ALIASES = "id_aliases.json"
 """Answered with chain-of-thought prompting, as the paper does for 2Wiki and HotpotQA."""
+TWOWIKI_ALIASES = "id_aliases.json"
 
 
 @dataclass(frozen=True)
