@@ -19,6 +19,28 @@ DEMO_FACTS = [
     {"id": "brevik", "title": "Tashkel Brevik", "text": "Tashkel Brevik was an engineer born in 1851. He designed the Velmora Clock Tower, which is 64 metres tall."},
 ]
 
+DEMO_QUESTIONS = [
+    ("When was Velmora founded?", "1843", "velmora", "bridge"),
+    ("Who leads Quillon Dynamics?", "Odile Varga", "quillon", "bridge"),
+    ("How tall is the Velmora Clock Tower?", "64 metres", "brevik", "comparison"),
+    ("Who founded Velmora?", "Aldric Fenn", "velmora", "bridge"),
+    ("Where is Quillon Dynamics based?", "Tarsk", "quillon", "comparison"),
+    ("When was Tashkel Brevik born?", "1851", "brevik", "bridge"),
+]
+"""(question, answer, id of the demo fact that answers it, HotpotQA type)."""
+
+
+def write_hotpot(path: Path, questions: list[tuple[str, str, str, str]] = DEMO_QUESTIONS) -> Path:
+    """HotpotQA distractor format: every question carries all three demo paragraphs, one of them gold."""
+    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
+    title = {d["id"]: d["title"] for d in DEMO_FACTS}
+    records = [
+        {"_id": f"q{i}", "question": q, "answer": a, "type": t, "context": context, "supporting_facts": [[title[doc], 0]]}
+        for i, (q, a, doc, t) in enumerate(questions)
+    ]
+    path.write_text(json.dumps(records))
+    return path
+
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory) -> Path:

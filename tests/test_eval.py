@@ -20,35 +20,18 @@ from prag.store.adapters import adapter_digest
 from prag.store.files import read_jsonl
 from prag.types import Augmentation, Document, Mode, QAPair
 
-from .conftest import DEMO_FACTS
+from .conftest import DEMO_FACTS, write_hotpot
 
 FAST = Settings(
     recipe=replace(DEFAULT_RECIPE, epochs=1),
     augment=AugmentConfig(rewrite_tokens=8, qa_tokens_per_pair=4, max_attempts=1),
     answer=AnswerConfig(cot_max_new_tokens=8, sentence_tokens=6, max_rounds=2, batch_size=3),
 )
-QUESTIONS = [
-    ("When was Velmora founded?", "1843", "velmora", "bridge"),
-    ("Who leads Quillon Dynamics?", "Odile Varga", "quillon", "bridge"),
-    ("How tall is the Velmora Clock Tower?", "64 metres", "brevik", "comparison"),
-    ("Who founded Velmora?", "Aldric Fenn", "velmora", "bridge"),
-    ("Where is Quillon Dynamics based?", "Tarsk", "quillon", "comparison"),
-    ("When was Tashkel Brevik born?", "1851", "brevik", "bridge"),
-]
 
 
 @pytest.fixture
 def hotpot_file(tmp_path) -> Path:
-    """HotpotQA distractor format: every question carries all three paragraphs, one of them gold."""
-    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
-    title = {d["id"]: d["title"] for d in DEMO_FACTS}
-    records = [
-        {"_id": f"q{i}", "question": q, "answer": a, "type": t, "context": context, "supporting_facts": [[title[doc], 0]]}
-        for i, (q, a, doc, t) in enumerate(QUESTIONS)
-    ]
-    path = tmp_path / "hotpot.json"
-    path.write_text(json.dumps(records))
-    return path
+    return write_hotpot(tmp_path / "hotpot.json")
 
 
 def evaluate(tiny_model_dir, hotpot_file, out, **changes) -> Path:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from prag.cli.main import app
 from prag.store.files import read_jsonl
 
-from .conftest import DEMO_FACTS
+from .conftest import write_hotpot
 
 pytestmark = pytest.mark.integration
 
@@ -20,21 +20,9 @@ HOTPOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "hotpotqa" / 
 
 
 def hotpot_slice(tmp_path: Path) -> Path:
-    """HotpotQA-500 from shared/data; where a checkout has none beside it, three questions in the same
-    format about the invented demo facts, so the slice never silently skips."""
-    if HOTPOT.is_file():
-        return HOTPOT
-    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
-    questions = [("When was Velmora founded?", "1843", 0), ("Who leads Quillon Dynamics?", "Odile Varga", 1),
-                 ("How tall is the Velmora Clock Tower?", "64 metres", 2)]
-    records = [
-        {"_id": f"q{i}", "question": q, "answer": a, "type": "bridge", "context": context,
-         "supporting_facts": [[DEMO_FACTS[doc]["title"], 0]]}
-        for i, (q, a, doc) in enumerate(questions)
-    ]
-    path = tmp_path / "hotpot.json"
-    path.write_text(json.dumps(records))
-    return path
+    """HotpotQA-500 from shared/data; where a checkout has none beside it, questions in the same format
+    about the invented demo facts, so the slice never silently skips."""
+    return HOTPOT if HOTPOT.is_file() else write_hotpot(tmp_path / "hotpot.json")
 
 
 def test_eval_slice_on_the_default_model(tmp_path, default_model_dir):
