@@ -158,7 +158,7 @@ def _hotpotqa(path: Path) -> list[Example]:
 def _2wikimultihopqa(path: Path) -> list[Example]:
     """The original format (aliases from `id_aliases.json` beside it when present, keyed by the record's
     `answer_id`), or PRAG's processed format (`test_id`, `question`, `answer` as a list)."""
-    aliases = _2wiki_aliases(path.parent / TWOWIKI_ALIASES)
+    aliases = _2wiki_aliases(aliases_file("2wikimultihopqa", path))
     examples = []
     for number, record in enumerate(_records(path)):
         where = f"{path}: record {number + 1}"
@@ -178,8 +178,8 @@ def _2wikimultihopqa(path: Path) -> list[Example]:
     return examples
 
 
-def _2wiki_aliases(path: Path) -> dict[str, list[str]]:
-    if not path.is_file():
+def _2wiki_aliases(path: Path | None) -> dict[str, list[str]]:
+    if path is None:
         return {}
     aliases = {}
     for line in read_text(path).splitlines():
