@@ -90,7 +90,7 @@ def test_an_interrupted_build_resumes_with_nothing_lost_or_duplicated(tiny, tiny
     assert report.augmented == 0  # augmentations were committed before the interruption
     assert report.encoded == 2 and len(saved) == len(set(saved)) == 2
     assert resumed.status().encoded == 3
-    assert not list(resumed.adapter_store.folder.glob(".*.tmp"))  # no half-written adapter left behind
+    assert not list(resumed.runtime.adapter_store.folder.glob(".*.tmp"))  # no half-written adapter left behind
 
 
 def test_a_second_build_at_once_is_refused(tiny):

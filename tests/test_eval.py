@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from prag.evaluate import EvalRequest, combined_report, compare_runs, run_eval, run_warmup, write_report
 from prag.api import Prag
+from prag.eval import report as reports
+from prag.eval.benchmark import EvalRequest, run_eval
+from prag.eval.warmup import run_warmup
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
 from prag.engine.da_rag import augmented_passage
@@ -70,7 +72,7 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
     results = json.loads((out / "results.json").read_text())
     for name in ("results.json", "report.md", "f1_by_method.png"):
         (out / name).unlink()
-    write_report(out)
+    reports.write(out)
     assert json.loads((out / "results.json").read_text()) == results
     recall = read_jsonl(out / "retrieval.jsonl")
     # Three paragraphs, top-3: every gold paragraph is retrieved.
@@ -79,14 +81,14 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
     assert rag["questions"] == 4 and set(rag["scores"]["paper"]["by_type"]) == {"bridge", "comparison"}
     closed = next(m for m in results["methods"] if m["method"] == "closed")
     assert (rag["retrievals_per_question"], closed["retrievals_per_question"]) == (1.0, 0.0)
-    table = combined_report([out, out])
+    table = reports.render_combined([reports.summarize(out), reports.summarize(out)])
     assert "| hotpotqa bridge | hotpotqa comparison | hotpotqa Total |" in table and "| rag |" in table
     assert "union of the benchmark file's context paragraphs" in (out / "report.md").read_text()
     # A batch appended twice (two runs on one folder at once) counts once.
     lines = (out / "predictions.jsonl").read_text().splitlines(keepends=True)
     with (out / "predictions.jsonl").open("a") as f:
         f.writelines(lines[:3])
-    write_report(out)
+    reports.write(out)
     assert json.loads((out / "results.json").read_text()) == results
 
 
@@ -112,11 +114,6 @@ def test_answer_aliases_belong_to_the_run(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     request = EvalRequest("2wikimultihopqa", data, out, [Mode.CLOSED], prompt="short")
     run_eval(request, model=str(tiny_model_dir), settings=FAST)
-    # A folder written before the identity held aliases resumes, and records this run's.
-    stored = json.loads((out / "run.json").read_text())
-    del stored["aliases_sha256"]
-    (out / "run.json").write_text(json.dumps(stored))
-    run_eval(request, model=str(tiny_model_dir), settings=FAST)
     assert json.loads((out / "run.json").read_text())["aliases_sha256"] == ""
     (data.parent / "id_aliases.json").write_text(json.dumps({"Q_id": "Q1", "aliases": ["the year 1843"]}) + "\n")
     with pytest.raises(InputError, match="aliases_sha256"):
@@ -129,11 +126,11 @@ def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir
     evaluate(tiny_model_dir, hotpot_file, tmp_path / "a", methods=[Mode.CLOSED, Mode.RAG])
     evaluate(tiny_model_dir, hotpot_file, tmp_path / "b", methods=[Mode.CLOSED], limit=3)
     # Greedy decoding of one model: the same method in two folders agrees on every shared question.
-    same = compare_runs((tmp_path / "a", "closed", None), (tmp_path / "b", "closed", None))["paper"]
+    same = reports.compare((tmp_path / "a", "closed", None), (tmp_path / "b", "closed", None))["paper"]
     assert same["difference"]["n"] == 3 and same["difference"]["delta"] == 0.0 and same["first"] == same["second"]
     f1 = {(r["id"], r["method"]): r["scores"]["full"]["f1"] for r in read_jsonl(tmp_path / "a" / "predictions.jsonl")}
     diffs = [f1[q, "rag"] - f1[q, "closed"] for q in ("q0", "q1", "q2")]
-    against = compare_runs((tmp_path / "a", "rag", None), (tmp_path / "b", "closed", None))["full"]["difference"]
+    against = reports.compare((tmp_path / "a", "rag", None), (tmp_path / "b", "closed", None))["full"]["difference"]
     assert against["delta"] == pytest.approx(100 * sum(diffs) / 3)
     assert against["wins"] == sum(d > 0 for d in diffs) and against["losses"] == sum(d < 0 for d in diffs)
 
@@ -141,7 +138,7 @@ def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir
     other.write_text(json.dumps(json.loads(hotpot_file.read_text())[1:]))
     evaluate(tiny_model_dir, other, tmp_path / "c", methods=[Mode.CLOSED], limit=2)
     with pytest.raises(InputError, match="different benchmark files"):
-        compare_runs((tmp_path / "a", "closed", None), (tmp_path / "c", "closed", None))
+        reports.compare((tmp_path / "a", "closed", None), (tmp_path / "c", "closed", None))
 
     result = CliRunner().invoke(app, ["compare", f"{tmp_path / 'a'}:rag", f"{tmp_path / 'b'}:closed@warmup"])
     assert result.exit_code == 2 and "init warmup" in result.output
@@ -172,7 +169,8 @@ def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_m
     assert warmup.trained and not again.trained and again.digest == warmup.digest
     retrained = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=10, model=str(tiny_model_dir), settings=FAST, retrain=True)
     assert retrained.trained and retrained.digest == warmup.digest
-    stored = Prag(collection="warmup", model=str(tiny_model_dir), settings=FAST).warmup_adapter("hotpotqa")
+    warmups = Prag(collection="warmup", model=str(tiny_model_dir), settings=FAST).runtime.warmups
+    stored = warmups.load(warmups.record("hotpotqa", FAST.recipe)["digest"])
     assert adapter_digest(stored) == warmup.digest
     out = tmp_path / "run"
     evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.PRAG, Mode.RAG])

@@ -62,11 +62,11 @@ def test_adapters_inject_facts_the_model_cannot_know(built):
     assert sum(exact_match(prag.ask(q.question, Mode.CLOSED).text, q.answers) for q in questions) == 0
     gains = []
     for q in questions:
-        prompt = prag.generator.chat_prompt(answer_user_turn(q.question), ANSWER_PREFIX)
+        prompt = prag.runtime.generator.chat_prompt(answer_user_turn(q.question), ANSWER_PREFIX)
         adapters = prag.engine.load_adapters(prag.engine.retrieve(q.question, 3))
         gold = f" {q.answers[0]}."
-        with_adapters = prag.generator.continuation_logprob(prompt, gold, factors_for_batch([adapters]))
-        gains.append(with_adapters - prag.generator.continuation_logprob(prompt, gold))
+        with_adapters = prag.runtime.generator.continuation_logprob(prompt, gold, factors_for_batch([adapters]))
+        gains.append(with_adapters - prag.runtime.generator.continuation_logprob(prompt, gold))
     assert sum(gain > 0 for gain in gains) >= 5, gains
     assert sum(gains) / len(gains) > 2.0, gains  # nats: the gold answer became > 7x more likely on average
 

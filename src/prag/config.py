@@ -70,11 +70,6 @@ class Recipe:
         """Hash of every field but the display name: two recipes that train alike share adapters."""
         fields = asdict(self)
         fields.pop("name")
-        # Added after adapters were first stored: hashed only when set, so those adapters stay valid.
-        if fields["precision"] == "fp32":
-            fields.pop("precision")
-        if not fields["warmup"]:
-            fields.pop("warmup")
         return _digest(fields)
 
 
@@ -137,6 +132,8 @@ class AnswerConfig:
     FLARE at its threshold (11 of 16)."""
     dragin_query_words: int = 8
     """Words in DRAGIN's query: those the triggering token attends to most."""
+    max_question_chars: int = 2_000
+    """Longer questions are refused, by the CLI, the library and the HTTP service alike."""
 
     def __post_init__(self) -> None:
         if self.prompt not in PROMPTS:
@@ -159,7 +156,6 @@ class ServiceConfig:
     max_document_chars: int = 20_000
     max_id_chars: int = 256
     max_title_chars: int = 1_000
-    max_question_chars: int = 2_000
     max_top_k: int = 10
     max_page: int = 1_000
     batch_window_s: float = 0.01

@@ -25,7 +25,7 @@ from prag.lora import LoRAAdapter, LoRAPlug, trainable_factors
 from prag.model.generate import Generator, TrainingSequence
 from prag.model.head_loss import head_cross_entropy
 from prag.model.prompts import answer_assistant_turn, answer_user_turn
-from prag.types import Augmentation, Document
+from prag.types import Augmentation, Document, QAPair
 
 IGNORE_INDEX = -100
 
@@ -87,6 +87,21 @@ def training_sequences(generator: Generator, doc: Document, aug: Augmentation, r
     if "document" in recipe.sequences or not aug.qa_pairs:
         sequences.append(generator.plain_sequence(doc.passage))
     return sequences
+
+
+def warmup_recipe(recipe: Recipe) -> Recipe:
+    """The warm-up LoRA trains from peft's initialisation for one epoch, with the documents' other settings."""
+    return replace(recipe, init="random", warmup="", epochs=1)
+
+
+def train_warmup(generator: Generator, pairs: list[QAPair], recipe: Recipe) -> LoRAAdapter:
+    """The paper's warm-up (Table 2): one LoRA trained on question → answer with no passage, so that it
+    learns the task's answer format and document adapters can start from it."""
+    recipe = warmup_recipe(recipe)
+    user, assistant = answer_user_turn, answer_assistant_turn
+    sequences = [generator.training_sequence(user(p.question), assistant(p.answer), recipe.loss_on, []) for p in pairs]
+    plan = TrainingPlan(sequences, training_schedule(len(sequences), recipe))
+    return Encoder(generator, recipe).train([plan])[0]
 
 
 def training_schedule(count: int, recipe: Recipe) -> list[int]:

@@ -19,3 +19,7 @@ class BusyError(PragError):
 
 class ModelError(PragError):
     """A model cannot be found, verified or loaded offline."""
+
+
+class EncodingError(PragError):
+    """A document could not be turned into a usable adapter (e.g. its training diverged)."""

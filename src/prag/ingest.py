@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from prag.config import IngestConfig
 from prag.errors import InputError
-from prag.types import Document, content_hash
+from prag.types import Document, document_hash
 
 TEXT_SUFFIXES = (".txt", ".md")
 
@@ -53,17 +54,24 @@ def read_text(path: Path) -> str:
         raise InputError(f"{path}: not valid UTF-8 (byte {e.start}); convert it to UTF-8 first") from None
 
 
-def _parse_jsonl(path: Path, text: str) -> list[Document]:
-    documents = []
+def json_lines(path: Path, text: str) -> Iterator[tuple[str, object]]:
+    """(`file:line`, value) for every non-blank line; the first line that is not JSON is an error naming it.
+    The one reader of JSON lines: documents, question files and benchmark files alike."""
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{where}: not valid JSON ({e.msg})") from None
-        documents.append(_document_from_record(record, where))
+        if line.strip():
+            where = f"{path}:{number}"
+            yield where, json_line(line, where)
+
+
+def json_line(line: str, where: str) -> object:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}: not valid JSON ({e.msg})") from None
+
+
+def _parse_jsonl(path: Path, text: str) -> list[Document]:
+    documents = [_document_from_record(record, where) for where, record in json_lines(path, text)]
     if not documents:
         raise InputError(f"{path}: no documents in file")
     return documents
@@ -89,7 +97,7 @@ def make_document(text: str, title: str = "", doc_id: str | None = None, where: 
         raise InputError(f"{where}: document text is empty")
     if doc_id is not None and not doc_id.strip():
         raise InputError(f"{where}: document id is empty")
-    return Document(id=doc_id if doc_id is not None else content_hash(f"{title}\n{text}")[:16], text=text, title=title)
+    return Document(id=doc_id if doc_id is not None else document_hash(title, text)[:16], text=text, title=title)
 
 
 def chunk(doc: Document, max_words: int) -> list[Document]:
@@ -127,10 +135,7 @@ def read_questions(path: Path) -> list[str]:
 def _question_from_line(line: str, where: str) -> str:
     if not line.startswith("{"):
         return line
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{where}: not valid JSON ({e.msg})") from None
+    record = json_line(line, where)
     question = record.get("question") if isinstance(record, dict) else None
     if not isinstance(question, str) or not question.strip():
         raise InputError(f"{where}: expected a JSON object with a non-empty string field \"question\"")

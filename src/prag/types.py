@@ -6,27 +6,32 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
+from prag.errors import InputError
+
 
 class Mode(str, Enum):
+    """Every way prag answers, in the paper's table order (baselines first, then P-RAG and Combine).
+    The one list of modes: the CLI's help, the benchmark's methods and the server's schema derive from it."""
+
     CLOSED = "closed"
     """No passages, no adapters."""
     RAG = "rag"
     """Standard RAG: passages in the prompt."""
-    PRAG = "prag"
-    """Parametric RAG: the retrieved documents' adapters, no passages."""
-    COMBINE = "combine"
-    """Both: adapters and passages."""
     DA_RAG = "da-rag"
     """Standard RAG whose passages also carry each document's augmentations (rewrites and QA pairs):
     P-RAG's training data, in context instead of in the weights."""
     FLARE = "flare"
     """Active retrieval (Jiang et al. 2023): retrieve when a look-ahead sentence has a low-confidence token."""
-    AUTO = "auto"
-    """Hybrid, for collections that change: retrieved documents with an adapter are injected as
-    parameters, those still waiting for one go into the prompt."""
     DRAGIN = "dragin"
     """Dynamic retrieval (Su et al. 2024): retrieve when a token's uncertainty, weighted by attention and
     meaning, is high, with a query of the tokens the model attends to most."""
+    PRAG = "prag"
+    """Parametric RAG: the retrieved documents' adapters, no passages."""
+    COMBINE = "combine"
+    """Both: adapters and passages."""
+    AUTO = "auto"
+    """Hybrid, for collections that change: retrieved documents with an adapter are injected as
+    parameters, those still waiting for one go into the prompt."""
 
     @property
     def uses_passages(self) -> bool:
@@ -51,13 +56,56 @@ class Mode(str, Enum):
         """Decides during generation when and what to retrieve."""
         return self in (Mode.FLARE, Mode.DRAGIN)
 
+    @property
+    def benchmarked(self) -> bool:
+        """One of the paper's seven methods; `auto` serves a changing collection and has no row there."""
+        return self is not Mode.AUTO
+
+    @property
+    def served(self) -> bool:
+        """Offered by the HTTP service: the paper's four settings and `auto`. The baselines need stored
+        augmentations (DA-RAG) or many generation rounds per question (FLARE, DRAGIN)."""
+        return self in (*CORE_MODES, Mode.AUTO)
+
+    @classmethod
+    def parse(cls, value: "str | Mode") -> "Mode":
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(f"unknown mode {value!r}; choose one of {', '.join(m.value for m in cls)}") from None
+
 
 CORE_MODES = (Mode.CLOSED, Mode.RAG, Mode.PRAG, Mode.COMBINE)
 """The paper's four settings, which the demo compares."""
 
+class JobState(str, Enum):
+    """Where a document of a live collection is on its way to an adapter (the service's encoding queue)."""
+
+    QUEUED = "queued"
+    AUGMENTING = "augmenting"
+    ENCODING = "encoding"
+    ENCODED = "encoded"
+    FAILED = "failed"
+
+    @property
+    def unfinished(self) -> bool:
+        """A crash can leave a job here: it goes back to the queue on restart."""
+        return self in (JobState.AUGMENTING, JobState.ENCODING)
+
+    @property
+    def pending(self) -> bool:
+        """Waiting for, or in, encoding: counted in the queue's depth."""
+        return self in (JobState.QUEUED, JobState.AUGMENTING, JobState.ENCODING)
+
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def document_hash(title: str, text: str) -> str:
+    """Identity of what the model learns: the adapter depends on title and text, not on the id. The one
+    formula behind adapter keys and the default id of a document given without one."""
+    return content_hash(f"{title}\n{text}")
 
 
 @dataclass(frozen=True)
@@ -68,8 +116,7 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        """Identity of what the model learns: the adapter depends on title and text, not on the id."""
-        return content_hash(f"{self.title}\n{self.text}")
+        return document_hash(self.title, self.text)
 
     @property
     def passage(self) -> str:

@@ -7,27 +7,38 @@ import sys
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Callable, Iterator, Optional
+from typing import Annotated, Iterator, Optional
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from prag.process import configure_process
 
-from prag.api import Prag, questions_from_file, run_demo
-from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings
-from prag.errors import InputError, PragError
-from prag.evaluate import (
-    DATASETS, METHODS, EvalRequest, combined_report, compare_runs, parse_methods, run_eval, run_warmup, write_report,
-)
+configure_process()  # this module is where the process starts, before transformers is first imported
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from prag.api import Prag  # noqa: E402
+from prag.cli.progress import progress_on  # noqa: E402
+from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings  # noqa: E402
+from prag.errors import InputError, PragError  # noqa: E402
+from prag.eval import report as reports  # noqa: E402
+from prag.eval.benchmark import EvalRequest, run_eval  # noqa: E402
+from prag.eval.datasets import DATASETS  # noqa: E402
+from prag.eval.demo import run_demo  # noqa: E402
+from prag.eval.run import METHODS, parse_methods  # noqa: E402
+from prag.eval.warmup import run_warmup  # noqa: E402
+from prag.ingest import read_questions  # noqa: E402
+from prag.types import Mode  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 console = Console(stderr=True)
 stdout = Console()
 
 
-class _State:
+class GlobalOptions:
+    """The options given before the subcommand."""
+
     home: Optional[Path] = None
     collection: str = "default"
     model: str = "default"
@@ -48,11 +59,11 @@ class _State:
         return Settings(recipe=recipe)
 
 
-state = _State()
+given = GlobalOptions()
 
 
 @app.callback()
-def options(
+def global_options(
     home: Annotated[Optional[Path], typer.Option(help="State folder (default: $PRAG_HOME or the user data dir).")] = None,
     collection: Annotated[str, typer.Option(help="Collection name.")] = "default",
     model: Annotated[str, typer.Option(help="default | qwen-coder-0.5b | path to a Hugging Face folder.")] = "default",
@@ -62,14 +73,14 @@ def options(
     ] = None,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
-    state.home, state.collection, state.model, state.recipe, state.precision = home, collection, model, recipe, precision
+    given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
 
 
 @app.command()
 def add(files: Annotated[list[Path], typer.Argument(help="JSONL ({id?, title?, text} per line), .txt or .md files.")]) -> None:
     """Add documents to the collection (all or nothing per call)."""
     with _errors():
-        report = state.open().add(files)
+        report = given.open().add(files)
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}")
     stdout.print(f"added {len(report.added)} document(s); {len(report.unchanged)} already present")
@@ -78,9 +89,12 @@ def add(files: Annotated[list[Path], typer.Argument(help="JSONL ({id?, title?, t
 @app.command()
 def build() -> None:
     """Index, augment and encode every document not yet done (resumable)."""
-    with _errors(), _progress() as progress:
-        report = state.open().build(progress)
-    stdout.print(f"{report.documents} documents: {report.augmented} newly augmented, {report.encoded} newly encoded")
+    with _errors(), progress_on(console) as progress:
+        report = given.open().build(progress)
+    for doc_id, reason in report.failed.items():
+        console.print(f"[yellow]not encoded:[/] {escape(doc_id)}: {escape(reason)} (the next build tries again)")
+    failed = f", {len(report.failed)} failed" if report.failed else ""
+    stdout.print(f"{report.documents} documents: {report.augmented} newly augmented, {report.encoded} newly encoded{failed}")
 
 
 @app.command()
@@ -89,7 +103,7 @@ def ask(
     questions: Annotated[
         Optional[Path], typer.Option("--questions", help="A file of questions: one per line, or JSONL with a \"question\" field.")
     ] = None,
-    mode: Annotated[str, typer.Option(help="closed | rag | prag | combine | da-rag | flare | dragin")] = "prag",
+    mode: Annotated[str, typer.Option(help=" | ".join(m.value for m in Mode))] = Mode.PRAG.value,
     top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
 ) -> None:
@@ -97,12 +111,12 @@ def ask(
     with _errors():
         if (question is None) == (questions is None):
             raise InputError("give either a question or --questions FILE")
-        prag = state.open()
+        prag = given.open()
         if question is not None:
             _print_answers([prag.ask(question, mode, top_k)], as_json)
             return
-        items = questions_from_file(questions)
-        with _progress() as progress:
+        items = read_questions(questions)
+        with progress_on(console) as progress:
             advance = progress.stage("answer", len(items))
 
             def show(batch: list) -> None:
@@ -121,7 +135,7 @@ def _print_answers(answers: list, as_json: bool) -> None:
 def status() -> None:
     """Documents, augmented, encoded and adapter bytes for this model and recipe."""
     with _errors():
-        s = state.open().status()
+        s = given.open().status()
     table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}")
     for column in ("documents", "augmented", "encoded", "adapter bytes", "indexed"):
         table.add_column(column, justify="right")
@@ -132,9 +146,9 @@ def status() -> None:
 @app.command()
 def demo() -> None:
     """Build the bundled demo collection and score every mode on its questions."""
-    with _errors(), _progress() as progress:
-        scores = run_demo(state.home, state.model, progress, state.settings())
-    table = Table(title=f"prag demo · model {state.model} · 48 questions about invented facts")
+    with _errors(), progress_on(console) as progress:
+        scores = run_demo(given.home, given.model, progress, given.settings())
+    table = Table(title=f"prag demo · model {given.model} · 48 questions about invented facts")
     for column in ("mode", "EM", "F1", "EM (paraphrased)", "mean latency (s)"):
         table.add_column(column, justify="right")
     for s in scores:
@@ -158,11 +172,11 @@ def eval_(
     model: Annotated[Optional[str], typer.Option(help="As the global --model, which it overrides.")] = None,
 ) -> None:
     """Evaluate methods on a benchmark (resumable); writes predictions.jsonl, results.json, report.md, plots."""
-    model = model or state.model
-    with _errors(), _progress() as progress:
+    model = model or given.model
+    with _errors(), progress_on(console) as progress:
         out = out or Path("runs") / f"{dataset}-{Path(model).name}"
         request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k)
-        path = run_eval(request, state.home, model, state.settings(), progress)
+        path = run_eval(request, given.home, model, given.settings(), progress)
     typer.echo(path.read_text(encoding="utf-8"))
 
 
@@ -172,9 +186,9 @@ def report(folders: Annotated[list[Path], typer.Argument(help="Run folders writt
     folders, also print them side by side as one table."""
     with _errors():
         for folder in folders:
-            typer.echo(write_report(folder).read_text(encoding="utf-8"))
+            typer.echo(reports.write(folder).read_text(encoding="utf-8"))
         if len(folders) > 1:
-            typer.echo(combined_report(folders))
+            typer.echo(reports.render_combined([reports.summarize(f) for f in folders]))
 
 
 @app.command()
@@ -186,7 +200,7 @@ def compare(
     benchmark file (another recipe, prompt or model) or one folder, with a bootstrap interval."""
     with _errors():
         sides = [_side(first), _side(second)]
-        result = compare_runs(*sides)
+        result = reports.compare(*sides)
     names = [f"{folder}:{method}" + (f"@{init}" if init else "") for folder, method, init in sides]
     table = Table(title=f"F1 %: first = {names[0]}, second = {names[1]}; Δ = first − second, paired bootstrap 95 %")
     for column in ("protocol", "questions", "first", "second", "Δ F1", "interval", "won / lost"):
@@ -224,7 +238,7 @@ def warmup(
 ) -> None:
     """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
     with _errors():
-        result = run_warmup(dataset, data, skip_first, count, state.home, model or state.model, state.settings(), retrain)
+        result = run_warmup(dataset, data, skip_first, count, given.home, model or given.model, given.settings(), retrain)
     done = "trained" if result.trained else "already trained (kept; --retrain to train again)"
     stdout.print(f"warm-up LoRA {result.digest} {done} on up to {count} questions from question {skip_first} of {data}")
 
@@ -245,12 +259,12 @@ def serve(
 
     with _errors():
         token = _read_token(token_file) if token_file else None
-        service = Service(state.open(), token)
+        service = Service(given.open(), token)
     bind = host or "127.0.0.1"
     if token is None:
         where = "loopback only" if host is None else f"{host}, reachable by anyone who can reach it"
         console.print(f"[yellow]no --token-file:[/] document writes need no token; listening on {where}")
-    console.print(f"prag serving collection {state.collection!r} on http://{bind}:{port} (API docs at /docs)")
+    console.print(f"prag serving collection {given.collection!r} on http://{bind}:{port} (API docs at /docs)")
     uvicorn.run(create_app(service), host=bind, port=port, log_level="warning")
 
 
@@ -261,22 +275,6 @@ def _read_token(path: Path) -> str:
     if not token or any(ch.isspace() for ch in token):
         raise InputError(f"{path}: the token must be one non-empty word")
     return token
-
-
-class _RichProgress:
-    def __init__(self, progress: Progress):
-        self.progress = progress
-
-    def stage(self, name: str, total: int) -> Callable[[int], None]:
-        task = self.progress.add_task(name, total=total)
-        return lambda n=1: self.progress.advance(task, n)
-
-
-@contextmanager
-def _progress() -> Iterator[_RichProgress]:
-    columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
-        yield _RichProgress(progress)
 
 
 @contextmanager

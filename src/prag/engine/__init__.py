@@ -1,5 +1,5 @@
 """Online inference: the one place that dispatches on mode."""
 
-from prag.engine.answer import Engine
+from prag.engine.engine import Engine
 
 __all__ = ["Engine"]

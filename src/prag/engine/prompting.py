@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 from prag.config import AnswerConfig
 from prag.errors import InputError
 from prag.model.exemplars import EXEMPLARS
 from prag.model.generate import Generator
 from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX, answer_user_turn, cot_user_turn
 from prag.text import after_answer_is, first_line_answer, sentence_done, stated_answer, states_answer
+from prag.types import content_hash
+
+NOT_GENERATION = ("batch_size", "adapter_cache_bytes", "max_question_chars")
+"""AnswerConfig fields that change no generated text."""
 
 
 class AnswerPrompt:
@@ -15,15 +22,13 @@ class AnswerPrompt:
         if config.prompt == "cot" and config.exemplars not in EXEMPLARS:
             raise InputError(f"no worked examples for {config.exemplars!r}; choose one of {', '.join(EXEMPLARS)}")
         self.generator = generator
+        self.config = config
         self.cot = config.prompt == "cot"
-        self.exemplars = EXEMPLARS[config.exemplars] if self.cot else ()
         self.max_new_tokens = config.cot_max_new_tokens if self.cot else config.max_new_tokens
 
     def text(self, question: str, passages: list[str] | None = None, partial: str = "") -> str:
         """The chat prompt, its assistant turn begun with the family's prefix and any answer so far."""
-        if self.cot:
-            return self.generator.chat_prompt(cot_user_turn(question, passages, self.exemplars), COT_PREFIX + partial)
-        return self.generator.chat_prompt(answer_user_turn(question, passages), ANSWER_PREFIX + partial)
+        return self.generator.chat_prompt(user_turn(self.config, question, passages), assistant_prefix(self.config) + partial)
 
     def is_complete(self, generated: str) -> bool:
         """Generation may stop: the short answer's line is finished, or the sentence after "the answer is"."""
@@ -39,3 +44,21 @@ class AnswerPrompt:
 
     def answer(self, generated: str) -> str:
         return stated_answer(generated) if self.cot else first_line_answer(generated)
+
+
+def user_turn(config: AnswerConfig, question: str, passages: list[str] | None) -> str:
+    if config.prompt == "cot":
+        return cot_user_turn(question, passages, EXEMPLARS[config.exemplars])
+    return answer_user_turn(question, passages)
+
+
+def assistant_prefix(config: AnswerConfig) -> str:
+    return COT_PREFIX if config.prompt == "cot" else ANSWER_PREFIX
+
+
+def prompt_digest(config: AnswerConfig) -> str:
+    """What shapes every generation besides the model and adapters: the prompt as rendered (instruction,
+    worked examples, layout) and the generation settings. Editing any makes stored answers stale."""
+    rendered = [user_turn(config, "Question", ["First passage.", "Second passage."]), assistant_prefix(config)]
+    generation = {k: v for k, v in asdict(config).items() if k not in NOT_GENERATION}
+    return content_hash(json.dumps([rendered, generation], sort_keys=True))[:16]

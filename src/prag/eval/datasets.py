@@ -11,9 +11,10 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from prag.errors import InputError
-from prag.ingest import make_document, read_text
+from prag.ingest import json_lines, make_document, read_text
 from prag.types import Document
 
 DATASETS = ("hotpotqa", "2wikimultihopqa", "musique", "popqa", "cwq")
@@ -86,13 +87,7 @@ def _records(path: Path) -> list[dict]:
         except json.JSONDecodeError as e:
             raise InputError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
     else:
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise InputError(f"{path}:{number}: not valid JSON ({e.msg})") from None
+        records = [record for _, record in json_lines(path, text)]
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict) or not isinstance(record.get("question"), str):
             raise InputError(f"{path}: record {number} is not an object with a string \"question\"")
@@ -138,36 +133,33 @@ def _titled_contexts(record: dict, where: str) -> tuple[tuple[Document, ...], tu
 def _hotpotqa(path: Path) -> list[Example]:
     """Distractor format (`_id`, `question`, `answer`, `type`, `context`, `supporting_facts`); files
     without contexts (e.g. hotpot_dev_v1_simplified.json) load as question/answer lists."""
-    examples = []
-    for number, record in enumerate(_records(path)):
-        where = f"{path}: record {number + 1}"
-        contexts, gold = _titled_contexts(record, where)
-        examples.append(
-            Example(
-                id=str(record.get("_id", number)),
-                question=record["question"],
-                golds=_answers(record.get("answer"), where),
-                type=record.get("type") or "all",
-                contexts=contexts,
-                gold_ids=gold,
-            )
-        )
-    return examples
+    return _titled_examples(path, lambda record, number: str(record.get("_id", number)))
 
 
 def _2wikimultihopqa(path: Path) -> list[Example]:
     """The original format (aliases from `id_aliases.json` beside it when present, keyed by the record's
     `answer_id`), or PRAG's processed format (`test_id`, `question`, `answer` as a list)."""
     aliases = _2wiki_aliases(aliases_file("2wikimultihopqa", path))
+    return _titled_examples(
+        path,
+        lambda record, number: str(record.get("_id", record.get("test_id", number))),
+        lambda record: aliases.get(record.get("answer_id"), []),
+    )
+
+
+def _titled_examples(
+    path: Path, id_of: Callable[[dict, int], str], aliases_of: Callable[[dict], list[str]] = lambda record: []
+) -> list[Example]:
+    """HotpotQA and 2Wiki share one shape: a question, its answer, its type and titled paragraphs."""
     examples = []
     for number, record in enumerate(_records(path)):
         where = f"{path}: record {number + 1}"
         golds = _answers(record.get("answer"), where)
-        golds += tuple(a for a in aliases.get(record.get("answer_id"), []) if a not in golds)
+        golds += tuple(a for a in aliases_of(record) if a not in golds)
         contexts, gold = _titled_contexts(record, where)
         examples.append(
             Example(
-                id=str(record.get("_id", record.get("test_id", number))),
+                id=id_of(record, number),
                 question=record["question"],
                 golds=golds,
                 type=record.get("type") or "all",
@@ -182,10 +174,10 @@ def _2wiki_aliases(path: Path | None) -> dict[str, list[str]]:
     if path is None:
         return {}
     aliases = {}
-    for line in read_text(path).splitlines():
-        if line.strip():
-            record = json.loads(line)
-            aliases[record["Q_id"]] = list(record.get("aliases", []))
+    for where, record in json_lines(path, read_text(path)):
+        if not isinstance(record, dict) or not isinstance(record.get("Q_id"), str):
+            raise InputError(f"{where}: expected an object with a string \"Q_id\"")
+        aliases[record["Q_id"]] = list(record.get("aliases", []))
     return aliases
 
 

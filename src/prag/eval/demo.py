@@ -1,4 +1,5 @@
-"""The bundled demo: invented documents no model can know, and questions about them."""
+"""The bundled demo: invented documents no model can know, questions about them, and the run that
+builds the collection and scores every mode (`prag demo`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from prag.api import Prag
+from prag.config import Settings
 from prag.eval.metrics import exact_match, f1_score
-from prag.types import Answer, Mode
+from prag.model.loader import DEFAULT_MODEL
+from prag.progress import Progress, SilentProgress
+from prag.types import CORE_MODES, Answer, Mode
 
 
 @dataclass(frozen=True)
@@ -65,3 +70,18 @@ def _score(mode: Mode, items: list[DemoQuestion], answers: list[Answer]) -> Mode
         latency=statistics.fmean(a.timings["total"] for a in answers),
         em_paraphrased=100 * statistics.fmean(para) if para else 0.0,
     )
+
+
+def run_demo(
+    home: str | Path | None = None,
+    model: str = DEFAULT_MODEL,
+    progress: Progress = SilentProgress(),
+    settings: Settings = Settings(),
+) -> list[ModeScore]:
+    """Builds the bundled demo collection and scores every mode on its questions."""
+    prag = Prag(home, collection="demo", model=model, settings=settings)
+    prag.add([documents_file()])
+    prag.build(progress)
+    items = questions()
+    advance = progress.stage("answer", len(items) * len(CORE_MODES))
+    return score_modes(prag.ask, items, list(CORE_MODES), on_answer=lambda: advance(1))

@@ -153,7 +153,7 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
     interval: across run folders too (another recipe, prompt or model on the same benchmark file).
     Each side is (folder, method, init); init None takes the method's main rows (random init)."""
     runs = [_read_run(folder) for folder, _, _ in (first, second)]
-    same = [(r["dataset"], r["data_sha256"], r.get("aliases_sha256", "")) for r in runs]
+    same = [(r["dataset"], r["data_sha256"], r["aliases_sha256"]) for r in runs]
     if same[0] != same[1]:
         raise InputError("the two folders evaluate different benchmark files (or answer aliases): a paired comparison needs the same questions and golds")
     rows_a, rows_b = (_selected_rows(run, *side) for run, side in zip(runs, (first, second)))

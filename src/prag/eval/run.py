@@ -15,7 +15,7 @@ from prag.progress import Progress
 from prag.store.files import append_jsonl, read_jsonl, write_json_atomic
 from prag.types import Answer, Document, Mode
 
-METHODS = ("closed", "rag", "da-rag", "flare", "dragin", "prag", "combine")
+METHODS = tuple(m.value for m in Mode if m.benchmarked)
 """In the paper's table order: baselines first, then P-RAG and Combine Both."""
 
 PREDICTIONS = "predictions.jsonl"
@@ -46,11 +46,6 @@ class RunIdentity:
     """The answer prompt as rendered, its worked examples and the generation settings."""
 
 
-ADDED_LATER = ("aliases_sha256", "answer_digest")
-"""Identity fields that folders written by earlier versions lack: such a folder is taken to match on
-them, and they are recorded in it, so an old run resumes and later ones are checked."""
-
-
 def parse_methods(text: str) -> list[Mode]:
     names = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in names if m not in METHODS]
@@ -65,12 +60,9 @@ def open_run_folder(out: Path, identity: RunIdentity) -> None:
     if path.is_file():
         stored = json.loads(path.read_text())
         mine = json.loads(json.dumps(asdict(identity)))  # tuples come back from JSON as lists
-        missing = [k for k in ADDED_LATER if k not in stored]
-        differs = sorted(k for k in mine if k not in missing and stored.get(k) != mine[k])
+        differs = sorted(k for k in mine if stored.get(k) != mine[k])
         if differs:
             raise InputError(f"{out} holds a run with different {', '.join(differs)}; choose another --out folder")
-        if missing:
-            write_json_atomic(path, {**stored, **{k: mine[k] for k in missing}})
         return
     write_json_atomic(path, asdict(identity))
 

@@ -36,6 +36,10 @@ class LoRAAdapter:
         a, b = self.factors[name]
         return self.scaling * (b @ a)
 
+    def non_finite(self) -> list[str]:
+        """The projections whose factors hold a NaN or an infinity."""
+        return [n for n, (a, b) in self.factors.items() if not (a.isfinite().all() and b.isfinite().all())]
+
     def detached(self) -> "LoRAAdapter":
         copied = {n: (a.detach().clone(), b.detach().clone()) for n, (a, b) in self.factors.items()}
         return LoRAAdapter(copied, self.rank, self.alpha)

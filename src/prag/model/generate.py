@@ -45,7 +45,6 @@ class Generator:
     """The loaded model with LoRA layers injected; base weights stay frozen and unchanged."""
 
     def __init__(self, loaded: LoadedModel, target_modules: tuple[str, ...]):
-        self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.plug = LoRAPlug(self.model, target_modules)

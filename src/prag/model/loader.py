@@ -10,18 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from prag.errors import ModelError
 from prag.store.files import sha256_file, staged_folder, write_json_atomic
-
-# Never reach a hub: every model prag loads is a local folder.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-# prag draws its own progress bars; transformers' per-load bars and warnings would interleave with them.
-transformers.logging.set_verbosity_error()
-transformers.logging.disable_progress_bar()
 
 DEFAULT_MODEL = "default"
 QWEN_CODER = "qwen-coder-0.5b"
@@ -37,6 +29,17 @@ class LoadedModel:
     fingerprint: str
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
+
+
+def configure_process() -> None:
+    """Process-wide settings for a process prag starts (the CLI, the server, the test suite), made there
+    rather than on import, so a library caller's own transformers settings stay theirs."""
+    # Never reach a hub: every model prag loads is a local folder.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # prag draws its own progress; transformers' per-load bars and warnings would interleave with it.
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
 
 
 def resolve(spec: str, cache: Path) -> Path:

@@ -13,6 +13,8 @@ from prag.store.files import staged_folder, write_json_atomic
 from prag.types import Document
 
 STOPWORDS = "english"
+IDS_FILE = "ids.json"
+"""The indexed documents' ids in bm25s's row order, and the digest of the corpus they came from."""
 
 
 class BM25Index:
@@ -40,16 +42,20 @@ class BM25Index:
         indices, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
         return [(self.ids[int(i)], float(s)) for i, s in zip(indices[0], scores[0])]
 
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        return (folder / IDS_FILE).is_file()
+
     def save(self, folder: Path) -> None:
         with staged_folder(folder) as stage:
             self.retriever.save(stage, show_progress=False)
-            write_json_atomic(stage / "ids.json", {"ids": self.ids, "digest": self.digest})
+            write_json_atomic(stage / IDS_FILE, {"ids": self.ids, "digest": self.digest})
 
     @classmethod
     def load(cls, folder: Path) -> "BM25Index":
-        if not (folder / "ids.json").is_file():
+        if not cls.exists(folder):
             raise NotBuiltError(f"no BM25 index at {folder}: run `prag build`")
-        meta = json.loads((folder / "ids.json").read_text())
+        meta = json.loads((folder / IDS_FILE).read_text())
         return cls(bm25s.BM25.load(folder, load_corpus=False), meta["ids"], meta["digest"])
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prag import __version__
 from prag.errors import BusyError, InputError, NotBuiltError
 from prag.server.routes import ask, documents, ops
+from prag.server.schemas import request_bodies
 from prag.server.security import BodyLimit
 from prag.server.service import Service
 
@@ -26,7 +27,8 @@ def create_app(service: Service) -> FastAPI:
 
     app = FastAPI(title="prag", version=__version__, summary="Parametric RAG over a live collection", lifespan=lifespan)
     app.state.service = service
-    for router in (documents.router, ask.router, ops.router):
+    bodies = request_bodies(service.config, service.prag.settings.answer)
+    for router in (documents.router(bodies), ask.router(bodies), ops.router):
         app.include_router(router)
     for error, status in STATUS_OF.items():
         app.add_exception_handler(error, lambda request, e, status=status: JSONResponse({"detail": str(e)}, status))

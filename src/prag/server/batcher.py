@@ -26,7 +26,6 @@ class AskBatcher:
         self.batch_size = batch_size
         self.window_s = window_s
         self.queue: asyncio.Queue[_Request] = asyncio.Queue()
-        self.batch_sizes: list[int] = []
 
     async def ask(self, question: str, mode: Mode, top_k: int) -> Answer:
         future = asyncio.get_running_loop().create_future()
@@ -53,7 +52,6 @@ class AskBatcher:
                 if not request.future.done():
                     request.future.set_exception(e)
             return
-        self.batch_sizes.append(len(requests))
         for request, answer in zip(requests, answers):
             if not request.future.done():
                 request.future.set_result(answer)

@@ -1,35 +1,29 @@
-"""Request and response bodies. Limits come from ServiceConfig; a breach is a 422 naming the field."""
+"""Request and response bodies, made from the limits the server was given: a breach is a 422 naming the
+field, and the OpenAPI document states the limits in force."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prag.config import ServiceConfig
+from prag.config import AnswerConfig, ServiceConfig
+from prag.types import JobState, Mode
 
-LIMITS = ServiceConfig()
-STATUS = Literal["queued", "augmenting", "encoding", "encoded", "failed"]
-ASK_MODES = Literal["closed", "rag", "prag", "combine", "auto"]
+AskMode = Enum("AskMode", {m.name: m.value for m in Mode if m.served}, type=str)
+"""The modes the service answers in, derived from `Mode`."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class DocumentIn(_Strict):
-    id: str | None = Field(None, min_length=1, max_length=LIMITS.max_id_chars, description="Opaque; default: a content hash.")
-    title: str = Field("", max_length=LIMITS.max_title_chars)
-    text: str = Field(min_length=1, max_length=LIMITS.max_document_chars)
-
-
-class DocumentsIn(_Strict):
-    documents: list[DocumentIn] = Field(min_length=1, max_length=LIMITS.max_documents_per_request)
-
-
 class DocumentOut(BaseModel):
     id: str
-    status: STATUS
+    status: JobState
     reason: str | None = None
 
 
@@ -41,14 +35,8 @@ class DocumentPage(BaseModel):
     documents: list[DocumentOut]
     offset: int
     limit: int
-    counts: dict[str, int]
+    counts: dict[JobState, int]
     """Documents of the collection per status."""
-
-
-class AskIn(_Strict):
-    question: str = Field(min_length=1, max_length=LIMITS.max_question_chars)
-    mode: ASK_MODES = "auto"
-    top_k: int = Field(3, ge=1, le=LIMITS.max_top_k)
 
 
 class UsedDocument(BaseModel):
@@ -63,3 +51,30 @@ class AskOut(BaseModel):
     timings: dict[str, float]
     """Seconds per stage of the batch this question was answered in."""
     batch_size: int
+
+
+@dataclass(frozen=True)
+class RequestBodies:
+    """The request models for one server's limits."""
+
+    documents_in: type[BaseModel]
+    ask_in: type[BaseModel]
+    max_page: int
+
+
+@lru_cache
+def request_bodies(limits: ServiceConfig, answer: AnswerConfig) -> RequestBodies:
+    class DocumentIn(_Strict):
+        id: str | None = Field(None, min_length=1, max_length=limits.max_id_chars, description="Opaque; default: a content hash.")
+        title: str = Field("", max_length=limits.max_title_chars)
+        text: str = Field(min_length=1, max_length=limits.max_document_chars)
+
+    class DocumentsIn(_Strict):
+        documents: list[DocumentIn] = Field(min_length=1, max_length=limits.max_documents_per_request)
+
+    class AskIn(_Strict):
+        question: str = Field(min_length=1, max_length=answer.max_question_chars)
+        mode: AskMode = Field(AskMode.AUTO, strict=False)
+        top_k: int = Field(3, ge=1, le=limits.max_top_k)
+
+    return RequestBodies(DocumentsIn, AskIn, limits.max_page)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from prag.server.deps import ServiceDep
 
-def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    token = request.app.state.service.token
+
+def require_writer(service: ServiceDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    token = service.token
     if token is None:
         return
     scheme, _, given = (authorization or "").partition(" ")

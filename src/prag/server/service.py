@@ -6,14 +6,14 @@ import asyncio
 import threading
 from contextlib import suppress
 
-from prag.api import Prag
+from prag.api import EncodingJob, Prag
 from prag.config import ServiceConfig
 from prag.errors import InputError
 from prag.server.batcher import AskBatcher
 from prag.server.gate import ModelGate
 from prag.server.metrics import Metrics
 from prag.server.worker import EncodingWorker
-from prag.types import Answer, Document, Mode
+from prag.types import Answer, Document, JobState, Mode
 
 
 class Service:
@@ -22,9 +22,10 @@ class Service:
         self.config: ServiceConfig = prag.settings.service
         self.token = token
         self.gate = ModelGate()
-        self.state = threading.RLock()
+        self.lock = threading.RLock()
+        """Serialises every use of the catalogue and index by request handlers and the encoder thread."""
         self.metrics = Metrics(self.counts)
-        self.worker = EncodingWorker(prag, self.gate, self.state)
+        self.worker = EncodingWorker(prag.builder, self.gate, self.lock)
         self.batcher = AskBatcher(self._answer_many, prag.settings.answer.batch_size, self.config.batch_window_s)
         self._batcher_task: asyncio.Task | None = None
 
@@ -35,11 +36,10 @@ class Service:
         self._batcher_task = asyncio.create_task(self.batcher.run())
 
     def _prepare(self) -> None:
-        with self.state:
+        with self.lock:
             self.prag.recover()
             self.prag.refresh_index()
-            self.prag.engine  # built here, not by the first question
-            self.prag.engine.preload()
+            self.prag.engine.preload()  # built here, not by the first question
 
     async def stop(self) -> None:
         self.worker.stop()
@@ -48,34 +48,34 @@ class Service:
             with suppress(asyncio.CancelledError):
                 await self._batcher_task
 
-    # -- documents -------------------------------------------------------------------------------
+    # Documents.
 
-    def add(self, documents: list[Document]):
+    def add(self, documents: list[Document]) -> list[EncodingJob]:
         ids = [d.id for d in documents]
         if len(set(ids)) != len(ids):
             raise InputError("document ids repeat within the request")
-        with self.state:
-            states = self.prag.submit(documents)
+        with self.lock:
+            jobs = self.prag.submit(documents)
         self.worker.wake.set()
-        return states
+        return jobs
 
-    def state_of(self, doc_id: str):
-        with self.state:
-            return self.prag.document_state(doc_id)
+    def job(self, doc_id: str) -> EncodingJob | None:
+        with self.lock:
+            return self.prag.job(doc_id)
 
-    def page(self, offset: int, limit: int):
-        with self.state:
-            return self.prag.document_states(offset, limit), self.prag.queue.counts(self.prag.collection)
+    def page(self, offset: int, limit: int) -> tuple[list[EncodingJob], dict[JobState, int]]:
+        with self.lock:
+            return self.prag.jobs(offset, limit), self.prag.job_counts()
 
     def delete(self, doc_id: str) -> bool:
-        with self.state:
+        with self.lock:
             return self.prag.delete(doc_id)
 
-    def counts(self) -> dict[str, int]:
-        with self.state:
-            return self.prag.queue.counts(self.prag.collection)
+    def counts(self) -> dict[JobState, int]:
+        with self.lock:
+            return self.prag.job_counts()
 
-    # -- answers ---------------------------------------------------------------------------------
+    # Answers.
 
     async def ask(self, question: str, mode: Mode, top_k: int) -> Answer:
         return await self.batcher.ask(question, mode, top_k)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
+from prag.errors import EncodingError
 from prag.lora.adapter import LoRAAdapter
 from prag.store.files import staged_folder, write_json_atomic
 
@@ -33,6 +34,11 @@ class AdapterStore:
         return (self.path(content_hash) / "adapter_model.safetensors").is_file()
 
     def save(self, content_hash: str, adapter: LoRAAdapter, peft_config: dict, meta: dict) -> Path:
+        """Refuses an adapter with a NaN or infinite value (peft's `safe_merge` idea): summed into the
+        model it would poison every answer it joins, so it never becomes a file."""
+        broken = adapter.non_finite()
+        if broken:
+            raise EncodingError(f"training diverged: non-finite values in {len(broken)} projection(s), e.g. {broken[0]}")
         final = self.path(content_hash)
         with staged_folder(final) as stage:
             tensors = {}
@@ -110,6 +116,10 @@ class AdapterCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def has(self, content_hash: str) -> bool:
+        """Is there a stored adapter for this content? Asked of the store, so a deleted one is gone at once."""
+        return self.store.has(content_hash)
 
     def get(self, content_hash: str) -> LoRAAdapter:
         if content_hash in self._items:

@@ -1,24 +1,30 @@
 """POST /v1/ask."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the request bodies are made per app, and FastAPI must see
+# these functions' annotations as the classes themselves, not as names to look up in the module.
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from prag.server.schemas import AskIn, AskOut, UsedDocument
+from prag.server.deps import ServiceDep
+from prag.server.schemas import AskOut, RequestBodies, UsedDocument
 from prag.types import Mode
 
-router = APIRouter(prefix="/v1", tags=["answers"])
 
+def router(bodies: RequestBodies) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["answers"])
+    AskIn = bodies.ask_in
 
-@router.post("/ask", response_model=AskOut)
-async def ask(body: AskIn, request: Request) -> AskOut:
-    """Answer a question. `auto` injects retrieved documents that have adapters as parameters and puts
-    those still waiting for one into the prompt."""
-    answer = await request.app.state.service.ask(body.question, Mode(body.mode), body.top_k)
-    return AskOut(
-        answer=answer.text,
-        mode=answer.mode.value,
-        documents=[UsedDocument(id=d, how=answer.how(d)) for d in answer.documents],
-        timings=answer.timings,
-        batch_size=answer.batch_size,
-    )
+    @router.post("/ask", response_model=AskOut)
+    async def ask(body: AskIn, service: ServiceDep) -> AskOut:
+        """Answer a question. `auto` injects retrieved documents that have adapters as parameters and puts
+        those still waiting for one into the prompt."""
+        answer = await service.ask(body.question, Mode(body.mode.value), body.top_k)
+        return AskOut(
+            answer=answer.text,
+            mode=answer.mode.value,
+            documents=[UsedDocument(id=d, how=answer.how(d)) for d in answer.documents],
+            timings=answer.timings,
+            batch_size=answer.batch_size,
+        )
+
+    return router

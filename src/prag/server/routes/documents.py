@@ -1,53 +1,50 @@
 """POST/GET/DELETE /v1/documents."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the request bodies are made per app, and FastAPI must see
+# these functions' annotations as the classes themselves, not as names to look up in the module.
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 
-from prag.server.schemas import LIMITS, DocumentOut, DocumentPage, DocumentsIn, DocumentsOut
+from prag.server.deps import ServiceDep
+from prag.server.schemas import DocumentOut, DocumentPage, DocumentsOut, RequestBodies
 from prag.server.security import Writer
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
+def router(bodies: RequestBodies) -> APIRouter:
+    router = APIRouter(prefix="/v1/documents", tags=["documents"])
+    DocumentsIn = bodies.documents_in
 
-@router.post("", status_code=202, response_model=DocumentsOut)
-def add_documents(body: DocumentsIn, request: Request, _: Writer) -> DocumentsOut:
-    """Add documents: indexed at once, queued for encoding (or `encoded` when already known)."""
-    service = request.app.state.service
-    documents = [service.prag.new_document(d.text, d.title, d.id) for d in body.documents]
-    states = service.add(documents)
-    return DocumentsOut(documents=[DocumentOut(id=s.id, status=s.status, reason=s.reason) for s in states])
+    @router.post("", status_code=202, response_model=DocumentsOut)
+    def add_documents(body: DocumentsIn, service: ServiceDep, _: Writer) -> DocumentsOut:
+        """Add documents: indexed at once, queued for encoding (or `encoded` when already known)."""
+        jobs = service.add([service.prag.new_document(d.text, d.title, d.id) for d in body.documents])
+        return DocumentsOut(documents=[DocumentOut(id=j.id, status=j.status, reason=j.reason) for j in jobs])
 
+    @router.get("", response_model=DocumentPage)
+    def list_documents(
+        service: ServiceDep,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=bodies.max_page)] = 100,
+    ) -> DocumentPage:
+        """Documents in the order they were added, with their status, a page at a time."""
+        jobs, counts = service.page(offset, limit)
+        documents = [DocumentOut(id=j.id, status=j.status, reason=j.reason) for j in jobs]
+        return DocumentPage(documents=documents, offset=offset, limit=limit, counts=counts)
 
-@router.get("", response_model=DocumentPage)
-def list_documents(
-    request: Request,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=LIMITS.max_page)] = 100,
-) -> DocumentPage:
-    """Documents in the order they were added, with their status, a page at a time."""
-    states, counts = request.app.state.service.page(offset, limit)
-    return DocumentPage(
-        documents=[DocumentOut(id=s.id, status=s.status, reason=s.reason) for s in states],
-        offset=offset,
-        limit=limit,
-        counts=counts,
-    )
+    @router.get("/{doc_id}", response_model=DocumentOut, response_model_exclude_none=True)
+    def get_document(doc_id: str, service: ServiceDep) -> DocumentOut:
+        """One document's status: queued | augmenting | encoding | encoded | failed (with the reason)."""
+        job = service.job(doc_id)
+        if job is None:
+            raise HTTPException(404, f"no document {doc_id!r}")
+        return DocumentOut(id=job.id, status=job.status, reason=job.reason)
 
+    @router.delete("/{doc_id}", status_code=204)
+    def delete_document(doc_id: str, service: ServiceDep, _: Writer) -> None:
+        """Remove the document, its augmentations, its adapter and its index entry."""
+        if not service.delete(doc_id):
+            raise HTTPException(404, f"no document {doc_id!r}")
 
-@router.get("/{doc_id}", response_model=DocumentOut, response_model_exclude_none=True)
-def get_document(doc_id: str, request: Request) -> DocumentOut:
-    """One document's status: queued | augmenting | encoding | encoded | failed (with the reason)."""
-    state = request.app.state.service.state_of(doc_id)
-    if state is None:
-        raise HTTPException(404, f"no document {doc_id!r}")
-    return DocumentOut(id=state.id, status=state.status, reason=state.reason)
-
-
-@router.delete("/{doc_id}", status_code=204)
-def delete_document(doc_id: str, request: Request, _: Writer) -> None:
-    """Remove the document, its augmentations, its adapter and its index entry."""
-    if not request.app.state.service.delete(doc_id):
-        raise HTTPException(404, f"no document {doc_id!r}")
+    return router

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+
+from prag.server.deps import ServiceDep
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> dict:
+def healthz(service: ServiceDep) -> dict:
     """Liveness, with the collection's documents per status."""
-    service = request.app.state.service
     return {"status": "ok", "collection": service.prag.collection, "model": service.prag.model_spec, "documents": service.counts()}
 
 
 @router.get("/metrics")
-def metrics(request: Request) -> Response:
+def metrics(service: ServiceDep) -> Response:
     """Prometheus text format."""
-    return Response(request.app.state.service.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(service.metrics.render(), media_type=CONTENT_TYPE_LATEST)

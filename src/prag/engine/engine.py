@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from prag.config import AnswerConfig
 from prag.engine.active import Trace
@@ -16,10 +16,17 @@ from prag.errors import InputError, NotBuiltError
 from prag.lora import LoRAAdapter, factors_for_batch
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
-from prag.store.adapters import AdapterCache
 from prag.types import Answer, Augmentation, Document, Mode
 
-MAX_QUESTION_CHARS = 2000
+
+class AdapterLookup(Protocol):
+    """Where the engine finds documents' adapters (the store's in-memory cache)."""
+
+    def has(self, content_hash: str) -> bool: ...
+
+    def get(self, content_hash: str) -> LoRAAdapter: ...
+
+    def __len__(self) -> int: ...
 
 
 class Engine:
@@ -28,7 +35,7 @@ class Engine:
         generator: Generator,
         index: BM25Index | None,
         documents: dict[str, Document],
-        adapters: AdapterCache,
+        adapters: AdapterLookup,
         config: AnswerConfig,
         augmentation: Callable[[Document], Augmentation | None] = lambda doc: None,
     ):
@@ -60,7 +67,7 @@ class Engine:
         the mode injects adapters, each question runs with its own adapter set in the same forward passes.
         Active modes (FLARE, DRAGIN) generate sentence by sentence and retrieve when they decide to.
         Every answer carries the batch's stage timings (the time its caller waited)."""
-        questions = [validate_question(q) for q in questions]
+        questions = [validate_question(q, self.config.max_question_chars) for q in questions]
         if not questions:
             raise InputError("no questions given")
         top_k = self.config.top_k if top_k is None else top_k
@@ -94,7 +101,7 @@ class Engine:
     def parametric(self, mode: Mode, documents: list[Document]) -> list[Document]:
         """The retrieved documents a mode injects as adapters; `auto` takes those that have one."""
         if mode is Mode.AUTO:
-            return [doc for doc in documents if self.adapters.store.has(doc.content_hash)]
+            return [doc for doc in documents if self.adapters.has(doc.content_hash)]
         return documents if mode.uses_adapters else []
 
     def context(self, mode: Mode, documents: list[Document], injected: set[str]) -> list[str] | None:
@@ -143,7 +150,7 @@ class Engine:
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no
         question waits on the disk; returns how many are resident."""
-        hashes = {doc.content_hash for doc in self.documents.values() if self.adapters.store.has(doc.content_hash)}
+        hashes = {doc.content_hash for doc in self.documents.values() if self.adapters.has(doc.content_hash)}
         for content_hash in sorted(hashes):
             self.adapters.get(content_hash)
         return len(self.adapters)
@@ -153,16 +160,16 @@ class Engine:
         return [self._adapter(doc) for doc in documents]
 
     def _adapter(self, doc: Document) -> LoRAAdapter:
-        if not self.adapters.store.has(doc.content_hash):
+        if not self.adapters.has(doc.content_hash):
             raise NotBuiltError(f"document {doc.id!r} has no adapter for this model and recipe: run `prag build`")
         return self.adapters.get(doc.content_hash)
 
 
-def validate_question(question: str) -> str:
+def validate_question(question: str, max_chars: int) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
+    if len(question) > max_chars:
+        raise InputError(f"the question has {len(question)} characters; the limit is {max_chars}")
     return question.strip()
 
 

@@ -1,0 +1,167 @@
+"""Building a collection: its BM25 index, then each document's augmentation (the paper's D_i) and
+adapter. `prag build` runs the whole collection in batches; the service's background encoder runs the
+same steps one queued document at a time. Everything stored is keyed by content, so a rerun or a
+restart redoes nothing that finished."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from prag.augment import Augmenter
+from prag.encode import Encoder
+from prag.errors import EncodingError, NotBuiltError
+from prag.lora import LoRAAdapter
+from prag.progress import Progress, SilentProgress
+from prag.retrieve import BM25Index
+from prag.retrieve.bm25 import corpus_digest
+from prag.runtime import Runtime
+from prag.store.catalog import Catalog
+from prag.store.locks import exclusive
+from prag.store.queue import EncodingQueue
+from prag.types import Augmentation, Document, JobState
+
+
+@dataclass
+class BuildReport:
+    documents: int
+    augmented: int
+    encoded: int
+    valid_pairs: list[int]
+    """Valid QA pairs per newly augmented document."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Document id -> why no adapter was stored (e.g. training diverged); the next build tries again."""
+    reindexed: bool = False
+    """The BM25 index was rebuilt: an engine holding the old one is stale."""
+
+
+class Builder:
+    def __init__(self, runtime: Runtime, catalog: Catalog, collection: str, folder: Path):
+        self.runtime = runtime
+        self.catalog = catalog
+        self.collection = collection
+        self.index_dir = folder / "bm25"
+        self.lock_path = folder / "build.lock"
+        self.queue = EncodingQueue(catalog.db)
+
+    # The whole collection (`prag build`).
+
+    def build(
+        self,
+        progress: Progress = SilentProgress(),
+        encode: bool = True,
+        augment: bool = True,
+        only: Iterable[str] | None = None,
+    ) -> BuildReport:
+        """Indexes every document, then augments and encodes those not yet done — all of them, or only
+        the ids in `only`. Safe to interrupt and rerun."""
+        self.catalog.require_collection(self.collection)
+        with exclusive(self.lock_path, f"a build of collection {self.collection!r}"):
+            documents = self.catalog.documents(self.collection)
+            if not documents:
+                raise NotBuiltError(f"collection {self.collection!r} has no documents")
+            reindexed = self._index_if_stale(documents)
+            if only is not None:
+                wanted = set(only)
+                documents = [d for d in documents if d.id in wanted]
+            valid = self._augment_missing(documents, progress) if augment or encode else []
+            encoded, failed = self._encode_missing(documents, progress) if encode else (0, {})
+        return BuildReport(len(documents), len(valid), encoded, valid, failed, reindexed)
+
+    def _index_if_stale(self, documents: list[Document]) -> bool:
+        if BM25Index.exists(self.index_dir) and BM25Index.load(self.index_dir).digest == corpus_digest(documents):
+            return False
+        BM25Index.build(documents).save(self.index_dir)
+        return True
+
+    def _augment_missing(self, documents: list[Document], progress: Progress) -> list[int]:
+        done = self.catalog.augmented_hashes(self.runtime.augment_key)
+        todo = unique_by_hash([d for d in documents if d.content_hash not in done])
+        advance = progress.stage("augment", len(todo))
+        valid: list[int] = []
+        if not todo:
+            return valid  # nothing to do: do not load the model
+        for doc, aug in self._augmenter().augment(todo):
+            self.store_augmentation(doc, aug)
+            valid.append(aug.valid_pairs)
+            advance(1)
+        return valid
+
+    def _encode_missing(self, documents: list[Document], progress: Progress) -> tuple[int, dict[str, str]]:
+        todo = unique_by_hash([d for d in documents if not self.runtime.adapter_store.has(d.content_hash)])
+        advance = progress.stage("encode", len(todo))
+        failed: dict[str, str] = {}
+        if not todo:
+            return 0, failed
+        items = [(doc, self.augmentation(doc)) for doc in todo]
+        for i, adapter in self._encoder().encode_many(items):
+            try:
+                self.store_adapter(*items[i], adapter)
+            except EncodingError as e:
+                failed[items[i][0].id] = str(e)
+            advance(1)
+        return len(todo) - len(failed), failed
+
+    # One document at a time (the service's background encoder).
+
+    def augment_one(self, doc: Document) -> Augmentation:
+        """The stored augmentation, or a new one (computed, not yet stored)."""
+        return self.augmentation(doc) or next(self._augmenter().augment([doc]))[1]
+
+    def encode_one(self, doc: Document, aug: Augmentation) -> LoRAAdapter | None:
+        """A new adapter, or None when one is stored already (a restart never trains a document twice)."""
+        if self.runtime.adapter_store.has(doc.content_hash):
+            return None
+        return self._encoder().encode(doc, aug)
+
+    def next_job(self) -> Document | None:
+        """The oldest queued document, marked `augmenting`; None when none waits."""
+        doc_id = self.queue.next_queued(self.collection)
+        doc = self.catalog.document(self.collection, doc_id) if doc_id else None
+        if doc is not None:
+            self.mark(doc.id, JobState.AUGMENTING)
+        return doc
+
+    def mark(self, doc_id: str, status: JobState, reason: str | None = None) -> None:
+        self.queue.set_status(self.collection, doc_id, status, reason)
+
+    def still_current(self, doc: Document) -> bool:
+        """False when the document was deleted, or replaced by new text (whose job is queued again)."""
+        current = self.catalog.document(self.collection, doc.id)
+        return current is not None and current.content_hash == doc.content_hash
+
+    # Shared by both.
+
+    def augmentation(self, doc: Document) -> Augmentation | None:
+        return self.catalog.get_augmentation(doc.content_hash, self.runtime.augment_key)
+
+    def store_augmentation(self, doc: Document, aug: Augmentation) -> None:
+        meta = self.runtime.provenance(augment_config=asdict(self.runtime.settings.augment))
+        self.catalog.put_augmentation(doc.content_hash, self.runtime.augment_key, aug, meta)
+
+    def store_adapter(self, doc: Document, aug: Augmentation, adapter: LoRAAdapter) -> None:
+        """Raises EncodingError, storing nothing, when the adapter has non-finite values."""
+        recipe = self.runtime.settings.recipe
+        meta = self.runtime.adapter_meta(recipe, document=doc.id, valid_pairs=aug.valid_pairs)
+        self.runtime.adapter_store.save(doc.content_hash, adapter, self.runtime.peft_config(recipe), meta)
+
+    def drop_unused(self, content_hash: str) -> None:
+        """Deletes an augmentation and adapter no document, in any collection, is made of any more."""
+        if not self.catalog.hash_in_use(content_hash):
+            self.catalog.delete_augmentations(content_hash)
+            self.runtime.adapter_store.delete(content_hash)
+
+    def _augmenter(self) -> Augmenter:
+        return Augmenter(self.runtime.generator, self.runtime.settings.augment)
+
+    def _encoder(self) -> Encoder:
+        return Encoder(self.runtime.encoding_generator, self.runtime.settings.recipe, start=self.runtime.start_adapter())
+
+
+def unique_by_hash(documents: list[Document]) -> list[Document]:
+    """Two ids with the same content share one augmentation and one adapter."""
+    seen: dict[str, Document] = {}
+    for doc in documents:
+        seen.setdefault(doc.content_hash, doc)
+    return list(seen.values())

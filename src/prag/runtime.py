@@ -1,0 +1,86 @@
+"""The model a collection is answered and encoded with, the stores keyed by it, and the provenance
+every stored artefact records (model, recipe, augmentation settings, code version)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cached_property
+from pathlib import Path
+
+from prag import __version__
+from prag.config import Recipe, Settings
+from prag.lora import LoRAAdapter
+from prag.model import loader
+from prag.model.generate import Generator
+from prag.paths import model_cache
+from prag.store.adapters import AdapterStore, peft_config
+from prag.store.warmups import WarmupStore
+
+
+class Runtime:
+    """Loads nothing until asked: `prag status` needs the model's fingerprint, never its weights."""
+
+    def __init__(self, home: Path, model: str, settings: Settings):
+        self.home = home
+        self.model_spec = model
+        self.settings = settings
+
+    @cached_property
+    def model_path(self) -> Path:
+        return loader.resolve(self.model_spec, model_cache(self.home))
+
+    @cached_property
+    def model_fingerprint(self) -> str:
+        return loader.fingerprint(self.model_path, model_cache(self.home))
+
+    @cached_property
+    def generator(self) -> Generator:
+        loaded = loader.load(self.model_spec, model_cache(self.home))
+        return Generator(loaded, self.settings.recipe.target_modules)
+
+    @cached_property
+    def encoding_generator(self) -> Generator:
+        """The model that trains adapters: the answering model itself, or a copy in the recipe's precision."""
+        if self.settings.recipe.precision == "fp32":
+            return self.generator
+        loaded = loader.load(self.model_spec, model_cache(self.home), self.settings.recipe.precision)
+        return Generator(loaded, self.settings.recipe.target_modules)
+
+    @cached_property
+    def adapter_store(self) -> AdapterStore:
+        return AdapterStore(self.home / "adapters", self.model_fingerprint, self.recipe_key)
+
+    @cached_property
+    def warmups(self) -> WarmupStore:
+        return WarmupStore(self.home / "warmups", self.model_fingerprint)
+
+    def start_adapter(self) -> LoRAAdapter | None:
+        """Where every document adapter starts: the recipe's warm-up LoRA, or None for peft's initialisation."""
+        recipe = self.settings.recipe
+        return self.warmups.load(recipe.warmup) if recipe.init == "warmup" else None
+
+    @property
+    def recipe_key(self) -> str:
+        return self.settings.recipe.fingerprint()
+
+    @property
+    def augment_key(self) -> str:
+        """Augmentations depend on the model that wrote them and on the augmentation settings."""
+        return f"{self.model_fingerprint}-{self.settings.augment.fingerprint()}"
+
+    def peft_config(self, recipe: Recipe) -> dict:
+        return peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
+
+    def provenance(self, **extra: object) -> dict:
+        return {
+            "prag_version": __version__,
+            "model": self.model_spec,
+            "model_fingerprint": self.model_fingerprint,
+            "recipe": self.settings.recipe.name,
+            "recipe_hash": self.recipe_key,
+            "augment_hash": self.settings.augment.fingerprint(),
+            **extra,
+        }
+
+    def adapter_meta(self, recipe: Recipe, **extra: object) -> dict:
+        return self.provenance(recipe_config=asdict(recipe), **extra)
