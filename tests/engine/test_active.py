@@ -16,7 +16,7 @@ from prag.retrieve.bm25 import BM25Index
 from prag.text import first_sentence, sentence_done
 from prag.types import Document
 
-from .conftest import DEMO_FACTS
+from tests.fixtures.facts import DEMO_FACTS
 
 FFN = ("gate_proj", "up_proj", "down_proj")
 

@@ -11,7 +11,7 @@ import pytest
 from prag.errors import InputError
 from prag.eval.datasets import load
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared/data is not beside the project")
 
 

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 from prag.cli.main import app
 from prag.store.files import read_jsonl
 
-from .conftest import write_hotpot
+from tests.fixtures.facts import write_hotpot
 
 pytestmark = pytest.mark.integration
 
-HOTPOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "hotpotqa" / "HotpotQA_500_benchmark.json"
+HOTPOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "hotpotqa" / "HotpotQA_500_benchmark.json"
 
 
 def hotpot_slice(tmp_path: Path) -> Path:

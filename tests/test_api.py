@@ -1,0 +1,54 @@
+"""The facade: every mode answers, adapters stay in memory, bad input and stale state are clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from prag import Mode, Prag
+from prag.errors import InputError, ModelError, NotBuiltError
+
+from .conftest import FAST
+
+
+def test_every_mode_answers_with_retrieved_documents_and_timings(tiny):
+    tiny.build()
+    for mode in Mode:
+        answer = tiny.ask("When was Velmora founded?", mode, top_k=2)
+        assert answer.mode is mode
+        if mode.active:
+            assert set(answer.timings) == {"retrieve", "generate", "total"} and set(answer.documents) <= {"velmora", "quillon", "brevik"}
+            continue
+        assert len(answer.documents) == (0 if mode is Mode.CLOSED else 2)
+        assert set(answer.timings) == {"retrieve", "load", "merge", "generate", "total"}
+    assert tiny.ask("When was Velmora founded?", "rag").documents[0] == "velmora"
+
+
+def test_adapters_are_cached_in_memory(tiny):
+    tiny.build()
+    tiny.ask("When was Velmora founded?", "prag")
+    reads = tiny.engine.adapters.disk_reads
+    tiny.ask("When was Velmora founded?", "prag")
+    assert reads == 3 and tiny.engine.adapters.disk_reads == reads
+
+
+def test_bad_questions_modes_and_models_are_refused(tiny):
+    tiny.build()
+    with pytest.raises(InputError, match="unknown mode"):
+        tiny.ask("Where?", "telepathy")
+    with pytest.raises(InputError, match="empty"):
+        tiny.ask("   ", "rag")
+    with pytest.raises(InputError, match="top_k"):
+        tiny.ask("Where?", "rag", top_k=0)
+    with pytest.raises(ModelError, match="unknown model"):
+        Prag(model="no-such-model").ask("Where?", "closed")
+
+
+def test_asking_before_a_build_or_after_new_documents_says_to_build(tiny, tmp_path):
+    with pytest.raises(NotBuiltError, match="prag build"):
+        tiny.ask("When was Velmora founded?", "rag")
+    tiny.build()
+    (tmp_path / "more.txt").write_text("The Kessel Highlands are cold.")
+    stale = Prag(model=tiny.model_spec, settings=FAST)
+    stale.add([tmp_path / "more.txt"])
+    with pytest.raises(NotBuiltError, match="changed since its last build"):
+        stale.ask("Where is it cold?", "rag")
