@@ -20,6 +20,10 @@ import time
 
 import torch
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag import Mode, Prag, Settings
 from prag.types import CORE_MODES
 from prag.engine import Engine
@@ -43,7 +47,7 @@ def main() -> None:
     questions = [q.question for q in demo.questions()]
     engine = prag.engine
     resident = engine.preload()
-    from_disk = Engine(engine.generator, engine.index, engine.documents, AdapterCache(engine.adapters.store, 0), engine.config)
+    from_disk = Engine(engine.generator, engine.index, engine.documents, AdapterCache(prag.runtime.adapter_store, 0), engine.config)
     engine.ask(questions[0], Mode.PRAG)  # first-call set-up is not timed
     print(f"{len(questions)} demo questions, model {prag.model_spec}, {resident} adapters resident in memory")
 
@@ -88,7 +92,7 @@ def main() -> None:
 def apply_cost(prag: Prag, engine: Engine, questions: list[str]) -> float:
     """Fraction of generation time due to the low-rank path: the same prompts, exactly FIXED_TOKENS new
     tokens each, with the retrieved adapters plugged in and without."""
-    generator = prag.generator
+    generator = prag.runtime.generator
     with_path, without = [], []
     for question in questions:
         prompt = generator.chat_prompt(answer_user_turn(question), ANSWER_PREFIX)

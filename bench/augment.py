@@ -13,6 +13,10 @@ import argparse
 import time
 from dataclasses import replace
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag import Prag, Settings
 from prag.augment import Augmenter
 from prag.eval import demo
@@ -28,7 +32,7 @@ def main() -> None:
     prag = Prag(args.home, collection="demo", settings=Settings())
     prag.add([demo.documents_file()])
     documents = prag.documents()[: args.docs]
-    generator = prag.generator
+    generator = prag.runtime.generator
     generator.generate([generator.chat_prompt("Say hello.")], 4)  # first-call set-up is not timed
 
     runs = {}

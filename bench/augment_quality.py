@@ -11,6 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag import Prag
 from prag.eval import demo
 

@@ -13,6 +13,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag.config import AnswerConfig
 from prag.engine.prompting import AnswerPrompt
 from prag.eval.datasets import load

@@ -26,6 +26,10 @@ from dataclasses import replace
 
 import torch
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag import RECIPES, Prag, Settings
 from prag.encode import Encoder, TrainingPlan, plan_batches
 from prag.eval import demo
@@ -50,8 +54,8 @@ def main() -> None:
     prag.add([demo.documents_file()])
     prag.build(encode=False)
     documents = prag.documents()[: args.docs]
-    items = [(d, prag.catalog.get_augmentation(d.content_hash, prag._augment_key)) for d in documents]
-    planner = Encoder(prag.generator, recipe)
+    items = [(d, prag.builder.augmentation(d)) for d in documents]
+    planner = Encoder(prag.runtime.generator, recipe)
     plans = [planner.plan(doc, aug) for doc, aug in items]
     job = {"home": prag.home, "model": prag.model_spec, "recipe": recipe}
 

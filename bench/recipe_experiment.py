@@ -10,6 +10,10 @@ import argparse
 import time
 from dataclasses import replace
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag import DEFAULT_RECIPE, PAPER_RECIPE, Mode, Prag, Recipe, Settings
 from prag.eval import demo
 

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import httpx
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag.eval import demo
 
 

@@ -13,6 +13,10 @@ import argparse
 from dataclasses import replace
 from statistics import mean
 
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
 from prag import RECIPES, AnswerConfig, Prag, Settings
 from prag.eval import datasets
 from prag.eval.records import score_generation
@@ -32,9 +36,10 @@ def main() -> None:
 
     answer = replace(AnswerConfig(), prompt="cot", exemplars=args.dataset)
     prag = Prag(args.home, collection="warmup", model=args.model, settings=Settings(recipe=RECIPES[args.recipe], answer=answer))
-    warmup = prag.warmup_adapter(args.dataset)
+    warmups = prag.runtime.warmups
+    warmup = warmups.load(warmups.record(args.dataset, prag.settings.recipe)["digest"])
     examples = datasets.load(args.dataset, args.data).examples[: args.limit]
-    engine = prag.closed_book
+    engine = prag.closed_book()
     print("copies of the warm-up LoRA | F1 (paper) | EM (paper) | states 'the answer is' | ≤ 8 words | > 40 words")
     for copies in (int(s) for s in args.scales.split(",")):
         raws = []

@@ -86,3 +86,15 @@ def test_a_second_build_at_once_is_refused(tiny):
     with exclusive(tiny.home / "collections" / "default" / "build.lock", "test"):
         with pytest.raises(BusyError, match="already running"):
             tiny.build()
+
+
+def test_a_diverged_adapter_is_a_failed_document_never_a_file(tiny_model_dir, facts_file):
+    """A learning rate of 1e36 drives the factors to inf and NaN: no such adapter is stored."""
+    diverging = FAST.with_recipe(replace(FAST.recipe, learning_rate=1e36, epochs=3))
+    prag = Prag(model=str(tiny_model_dir), settings=diverging)
+    prag.add([facts_file])
+    report = prag.build()
+    assert report.encoded == 0 and set(report.failed) == {"velmora", "quillon", "brevik"}
+    assert all("non-finite" in reason for reason in report.failed.values())
+    assert prag.status().encoded == 0 and not list(prag.runtime.adapter_store.folder.parent.rglob("*.safetensors"))
+    assert prag.build().failed.keys() == report.failed.keys()  # tried again, refused again

@@ -52,6 +52,13 @@ def test_every_mode_answers(built):
             continue
         assert answer.text.strip(), f"{mode.value} gave an empty answer"
         assert answer.documents[:1] == ([] if mode is Mode.CLOSED else [question.document])
+        # Every document is encoded, so `auto` injects all it retrieves, as P-RAG does.
+        injects = mode.uses_adapters or mode is Mode.AUTO
+        assert answer.parametric == (answer.documents if injects else []), mode
+        assert len(answer.documents) == (0 if mode is Mode.CLOSED else prag.settings.answer.top_k)
+    # Passages and adapters change what the model says: not every mode gives the closed-book answer.
+    answers = {mode: prag.ask(question.question, mode).raw for mode in (Mode.CLOSED, Mode.RAG, Mode.PRAG)}
+    assert answers[Mode.RAG] != answers[Mode.CLOSED] and answers[Mode.PRAG] != answers[Mode.CLOSED], answers
 
 
 def test_adapters_inject_facts_the_model_cannot_know(built):

@@ -6,7 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
+from prag import Prag
 from prag.cli.main import app
+from prag.config import PAPER_RECIPE, Settings
 
 runner = CliRunner()
 
@@ -21,12 +23,19 @@ def test_add_build_status_ask_json(tiny_model_dir, facts_file, tmp_path):
     assert "added 3 document(s)" in run(*common, "add", str(facts_file)).output
     assert "3 newly encoded" in run(*common, "build").output
     status = run(*common, "status").output
-    assert "collection facts" in status and "3" in status
+    assert "collection facts" in status and "recipe paper" in status
+    row = next(line for line in status.splitlines() if "yes" in line)  # documents, augmented, encoded, bytes, indexed
+    documents, augmented, encoded, adapter_bytes = [cell.strip() for cell in row.strip("│ ").split("│")][:4]
+    library = Prag(home, "facts", str(tiny_model_dir), Settings(recipe=PAPER_RECIPE)).status()
+    assert (documents, augmented, encoded) == ("3", "3", "3") and adapter_bytes == f"{library.adapter_bytes:,}" != "0"
     result = run(*common, "ask", "When was Velmora founded?", "--mode", "combine", "--top-k", "2", "--json")
     payload = json.loads(result.output)
     assert payload["mode"] == "combine" and payload["documents"][0] == "velmora" and len(payload["documents"]) == 2
     assert set(payload["timings"]) == {"retrieve", "load", "merge", "generate", "total"}
-    assert isinstance(payload["answer"], str)
+    assert payload["parametric"] == payload["documents"]  # Combine injects what it also shows
+    # The CLI answers what the library answers (greedy decoding), raw generation included.
+    same = Prag(home, "facts", str(tiny_model_dir), Settings(recipe=PAPER_RECIPE)).ask("When was Velmora founded?", "combine", 2)
+    assert (payload["answer"], payload["raw"]) == (same.text, same.raw)
 
 
 def test_errors_are_one_clear_line_and_exit_2(tmp_path):

@@ -96,6 +96,11 @@ def ask(server: Server, question: str, **fields) -> dict:
     return response.json()
 
 
+def stored_adapters(server: Server) -> list[str]:
+    """The documents whose adapters are on disk, from each adapter's provenance."""
+    return [json.loads(p.read_text())["document"] for p in (server.home / "adapters").rglob("prag_meta.json")]
+
+
 def test_add_ask_before_and_after_encoding_then_delete(server):
     velmora = DEMO_FACTS[0]
     # Fillers first: the queue is first in, first out, so Velmora waits while we ask about it.
@@ -119,13 +124,13 @@ def test_add_ask_before_and_after_encoding_then_delete(server):
     again = server.post("/v1/documents", json={"documents": [velmora]}, headers=AUTH).json()
     assert again["documents"][0]["status"] == "encoded"
 
+    assert "velmora" in stored_adapters(server)
     assert server.delete("/v1/documents/velmora", headers=AUTH).status_code == 204
     assert server.get("/v1/documents/velmora").status_code == 404
     after = ask(server, "When was Velmora founded by Aldric Fenn?", top_k=3)
     assert "velmora" not in [d["id"] for d in after["documents"]]
-    assert not list((server.home / "adapters").rglob("prag_meta.json")) or all(
-        json.loads(p.read_text())["document"] != "velmora" for p in (server.home / "adapters").rglob("prag_meta.json")
-    )
+    remaining = stored_adapters(server)
+    assert "velmora" not in remaining and set(remaining) == {d["id"] for d in FILLER} & set(remaining)
 
 
 def test_bad_requests_are_4xx_with_a_message_and_change_nothing(server):
