@@ -14,7 +14,7 @@ from prag.build import Builder, BuildReport
 from prag.config import Settings
 from prag.engine import Engine
 from prag.errors import InputError, NotBuiltError
-from prag.ingest import make_document, read_files
+from prag.ingest import client_document, read_files
 from prag.model.loader import DEFAULT_MODEL
 from prag.paths import prag_home
 from prag.progress import Progress, SilentProgress
@@ -52,9 +52,7 @@ class Status:
 
 
 class Prag:
-    def __init__(
-        self, home: str | Path | None = None, collection: str = "default", model: str = DEFAULT_MODEL, settings: Settings = Settings()
-    ):
+    def __init__(self, home: str | Path | None = None, collection: str = "default", model: str = DEFAULT_MODEL, settings=Settings()):
         if not collection or set(collection) - COLLECTION_NAME_CHARS or collection.startswith("."):
             raise InputError(f"invalid collection name {collection!r}: use letters, digits, '-', '_' and '.'")
         self.home, self.collection, self.model_spec, self.settings = prag_home(home), collection, model, settings
@@ -91,12 +89,13 @@ class Prag:
     def status(self) -> Status:
         """Counts for this model and recipe; loads the model's fingerprint but not the model."""
         self.catalog.require_collection(self.collection)
-        hashes = {d.content_hash for d in self.documents()}
-        encoded = {h for h in hashes if self.runtime.adapter_store.has(h)}
+        documents, store = self.documents(), self.runtime.adapter_store
+        hashes = {d.content_hash for d in documents}  # documents of equal content share their adapter
+        augmented = hashes & self.catalog.augmented_hashes(self.runtime.augment_key)
+        encoded = {h for h in hashes if store.has(h)}
         return Status(
-            self.collection, self.model_spec, self.settings.recipe.name, len(hashes),
-            len(hashes & self.catalog.augmented_hashes(self.runtime.augment_key)), len(encoded),
-            sum(self.runtime.adapter_store.nbytes(h) for h in encoded), BM25Index.exists(self.builder.index_dir),
+            self.collection, self.model_spec, self.settings.recipe.name, len(documents), len(augmented), len(encoded),
+            sum(store.nbytes(h) for h in encoded), BM25Index.exists(self.builder.index_dir),
         )
 
     # Answers.
@@ -104,10 +103,7 @@ class Prag:
     def ask(self, question: str, mode: str | Mode = Mode.PRAG, top_k: int | None = None) -> Answer:
         return self.engine.ask(question, Mode.parse(mode), top_k)
 
-    def ask_many(
-        self, questions: list[str], mode: str | Mode = Mode.PRAG, top_k: int | None = None,
-        on_batch: Callable[[list[Answer]], None] | None = None,
-    ) -> list[Answer]:
+    def ask_many(self, questions: list[str], mode=Mode.PRAG, top_k=None, on_batch: Callable | None = None) -> list[Answer]:
         """Answers in batches of `settings.answer.batch_size`, each in one generation with per-question
         adapter sets; `on_batch` sees each batch as it finishes."""
         mode = Mode.parse(mode)
@@ -144,13 +140,8 @@ class Prag:
     # A live collection (the HTTP service).
 
     def new_document(self, text: str, title: str = "", doc_id: str | None = None) -> Document:
-        """A document from a client's fields; one over the word limit is refused, not chunked, so that
-        its id stays the client's."""
-        doc = make_document(text, title=title, doc_id=doc_id, where=f"document {doc_id!r}" if doc_id else "document")
-        words, limit = len(doc.text.split()), self.settings.ingest.max_document_words
-        if words > limit:
-            raise InputError(f"{doc.id!r} has {words} words; the limit is {limit}: split it into several documents")
-        return doc
+        """A client's document, refused (not chunked) over the word limit, so that its id stays the client's."""
+        return client_document(text, title, doc_id, self.settings.ingest)
 
     def submit(self, documents: list[Document]) -> list[EncodingJob]:
         """Adds documents (all or nothing) and indexes them at once; those without an adapter for this
@@ -181,18 +172,8 @@ class Prag:
     def job_counts(self) -> dict[JobState, int]:
         return self.builder.queue.counts(self.collection)
 
-    def recover(self) -> int:
-        """On start: documents without a job (added by `prag add`) and jobs a crash interrupted go back to
-        the queue; returns how many jobs were interrupted."""
-        self.catalog.ensure_collection(self.collection)
-        self.builder.queue.enqueue_unqueued(self.collection)
-        return self.builder.queue.requeue_unfinished(self.collection)
-
     def refresh_index(self) -> None:
         """Re-indexes the collection and hands the answering engine the new corpus."""
-        documents = self.documents()
-        index = BM25Index.build(documents) if documents else None
-        if index is not None:
-            index.save(self.builder.index_dir)
+        index, documents = self.builder.reindex()
         if self._engine is not None:
             self._engine.replace_corpus(index, {d.id: d for d in documents})

@@ -115,6 +115,21 @@ class Builder:
             return None
         return self._encoder().encode(doc, aug)
 
+    def recover(self) -> int:
+        """On a service's start: documents without a job (added by `prag add`) and jobs a crash interrupted
+        go back to the queue; returns how many jobs were interrupted."""
+        self.catalog.ensure_collection(self.collection)
+        self.queue.enqueue_unqueued(self.collection)
+        return self.queue.requeue_unfinished(self.collection)
+
+    def reindex(self) -> tuple[BM25Index | None, list[Document]]:
+        """Indexes the collection as it is now (a live collection changes under the service)."""
+        documents = self.catalog.documents(self.collection)
+        index = BM25Index.build(documents) if documents else None
+        if index is not None:
+            index.save(self.index_dir)
+        return index, documents
+
     def next_job(self) -> Document | None:
         """The oldest queued document, marked `augmenting`; None when none waits."""
         doc_id = self.queue.next_queued(self.collection)

@@ -100,6 +100,16 @@ def make_document(text: str, title: str = "", doc_id: str | None = None, where: 
     return Document(id=doc_id if doc_id is not None else document_hash(title, text)[:16], text=text, title=title)
 
 
+def client_document(text: str, title: str, doc_id: str | None, config: IngestConfig) -> Document:
+    """A document from a client's fields (the HTTP service); one over the word limit is refused, not
+    chunked, so that its id stays the client's."""
+    doc = make_document(text, title=title, doc_id=doc_id, where=f"document {doc_id!r}" if doc_id else "document")
+    words, limit = len(doc.text.split()), config.max_document_words
+    if words > limit:
+        raise InputError(f"{doc.id!r} has {words} words; the limit is {limit}: split it into several documents")
+    return doc
+
+
 def chunk(doc: Document, max_words: int) -> list[Document]:
     """Splits on word boundaries into near-equal chunks; ids gain `#1`, `#2`, …"""
     words = doc.text.split()

@@ -37,7 +37,7 @@ class Service:
 
     def _prepare(self) -> None:
         with self.lock:
-            self.prag.recover()
+            self.prag.builder.recover()
             self.prag.refresh_index()
             self.prag.engine.preload()  # built here, not by the first question
 

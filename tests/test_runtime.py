@@ -1,0 +1,38 @@
+"""The runtime: stores keyed by the model and recipe, and the provenance every stored file records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from prag import Prag, __version__
+
+from .conftest import FAST
+
+
+def test_stores_are_keyed_by_model_fingerprint_and_recipe(tiny_model_dir):
+    runtime = Prag(model=str(tiny_model_dir), settings=FAST).runtime
+    other = Prag(model=str(tiny_model_dir), settings=FAST.with_recipe(replace(FAST.recipe, rank=4))).runtime
+    assert runtime.adapter_store.folder.parts[-2:] == (runtime.model_fingerprint, FAST.recipe.fingerprint())
+    assert other.adapter_store.folder != runtime.adapter_store.folder
+    assert runtime.augment_key == other.augment_key  # augmentation does not depend on the recipe
+    assert runtime.augment_key.startswith(runtime.model_fingerprint)
+
+
+def test_the_fingerprint_needs_no_weights_loaded(tiny_model_dir):
+    runtime = Prag(model=str(tiny_model_dir), settings=FAST).runtime
+    assert len(runtime.model_fingerprint) == 16
+    assert "generator" not in runtime.__dict__  # `prag status` reads the fingerprint, never the model
+
+
+def test_provenance_names_model_recipe_and_code_version(tiny_model_dir):
+    runtime = Prag(model=str(tiny_model_dir), settings=FAST).runtime
+    meta = runtime.adapter_meta(FAST.recipe, document="d")
+    assert meta["prag_version"] == __version__ and meta["model"] == str(tiny_model_dir)
+    assert meta["recipe_hash"] == FAST.recipe.fingerprint() and meta["recipe_config"]["epochs"] == FAST.recipe.epochs
+    assert meta["model_fingerprint"] == runtime.model_fingerprint and meta["document"] == "d"
+    assert runtime.peft_config(FAST.recipe)["r"] == FAST.recipe.rank
+
+
+def test_fp32_training_shares_the_answering_model(tiny_model_dir):
+    runtime = Prag(model=str(tiny_model_dir), settings=FAST).runtime
+    assert runtime.encoding_generator is runtime.generator
