@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from collections import OrderedDict
 from pathlib import Path
@@ -17,7 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from prag.errors import EncodingError
 from prag.lora.adapter import LoRAAdapter
-from prag.store.files import staged_folder, write_json_atomic
+from prag.store.files import set_aside, staged_folder, write_json_atomic
 
 PEFT_PREFIX = "base_model.model."
 
@@ -57,9 +56,7 @@ class AdapterStore:
         """Removes the adapter by renaming it aside first, so no reader sees half a folder."""
         folder = self.path(content_hash)
         if folder.is_dir():
-            doomed = folder.with_name(f".{folder.name}.deleted")
-            os.replace(folder, doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+            shutil.rmtree(set_aside(folder), ignore_errors=True)
 
     def nbytes(self, content_hash: str) -> int:
         folder = self.path(content_hash)

@@ -23,25 +23,46 @@ def sha256_file(path: Path) -> str:
 def write_json_atomic(path: Path, obj: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
+        try:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        except BaseException:
+            f.close()
+            os.unlink(f.name)
+            raise
     os.replace(f.name, path)
 
 
 @contextmanager
 def staged_folder(final: Path) -> Iterator[Path]:
-    """Yields an empty sibling folder; on success it is renamed onto `final` in one step."""
+    """Yields an empty sibling folder; on success it takes `final`'s place. An existing `final` is first
+    renamed aside (one step), so a reader finds the old folder whole, then no folder, then the new one
+    whole, and never half of either."""
     final.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
     try:
         yield stage
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(stage, final)
+        old = set_aside(final) if final.exists() else None
+        try:
+            os.replace(stage, final)
+        except BaseException:
+            if old is not None:
+                os.replace(old, final)  # the old folder comes back whole
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def set_aside(folder: Path) -> Path:
+    """Renames `folder` to a fresh hidden sibling name (never one an interrupted earlier run left) and
+    returns it, for the caller to delete at leisure."""
+    aside = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+    os.replace(folder, aside)  # replacing an empty folder is allowed, and atomic
+    return aside
 
 
 def append_jsonl(path: Path, rows: list[dict]) -> None:
@@ -56,13 +77,27 @@ def append_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def _drop_torn_line(path: Path) -> None:
-    """Cuts an unfinished last line, so that the next row does not join it."""
+    """Ends the file at a line boundary, so that the next row does not join the last one: a last line
+    cut before its newline is kept when it is a whole row (as `read_jsonl` reads it), dropped otherwise."""
     if not path.is_file():
         return
     with path.open("rb+") as f:
         data = f.read()
-        if data and not data.endswith(b"\n"):
-            f.truncate(data.rfind(b"\n") + 1)
+        if not data or data.endswith(b"\n"):
+            return
+        start = data.rfind(b"\n") + 1
+        if _is_row(data[start:]):
+            f.write(b"\n")
+        else:
+            f.truncate(start)
+
+
+def _is_row(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return False
+    return True
 
 
 def read_jsonl(path: Path) -> list[dict]:
