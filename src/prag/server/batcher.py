@@ -47,10 +47,17 @@ class AskBatcher:
     async def _answer(self, requests: list[_Request], mode: Mode, top_k: int) -> None:
         try:
             answers = await asyncio.to_thread(self.answer_many, [r.question for r in requests], mode, top_k)
-        except Exception as e:  # delivered to every waiting request, which maps it to a status code
-            for request in requests:
-                if not request.future.done():
-                    request.future.set_exception(e)
+            if len(answers) != len(requests):
+                raise RuntimeError(f"{len(answers)} answers for {len(requests)} questions")
+        except Exception as e:
+            if len(requests) > 1:
+                # One bad question must not fail its neighbours: each is answered alone, so an error
+                # reaches only the request that caused it.
+                for request in requests:
+                    await self._answer([request], mode, top_k)
+                return
+            if not requests[0].future.done():  # the route maps it to a status code
+                requests[0].future.set_exception(e)
             return
         for request, answer in zip(requests, answers):
             if not request.future.done():

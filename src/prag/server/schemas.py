@@ -60,6 +60,7 @@ class RequestBodies:
     documents_in: type[BaseModel]
     ask_in: type[BaseModel]
     max_page: int
+    default_page: int
 
 
 @lru_cache
@@ -75,6 +76,6 @@ def request_bodies(limits: ServiceConfig, answer: AnswerConfig) -> RequestBodies
     class AskIn(_Strict):
         question: str = Field(min_length=1, max_length=answer.max_question_chars)
         mode: AskMode = Field(AskMode.AUTO, strict=False)
-        top_k: int = Field(3, ge=1, le=limits.max_top_k)
+        top_k: int = Field(min(answer.top_k, limits.max_top_k), ge=1, le=limits.max_top_k)
 
-    return RequestBodies(DocumentsIn, AskIn, limits.max_page)
+    return RequestBodies(DocumentsIn, AskIn, limits.max_page, min(100, limits.max_page))

@@ -43,6 +43,9 @@ class Service:
 
     async def stop(self) -> None:
         self.worker.stop()
+        # The encoder finishes the unit it holds (one document's augmentation or training) before it
+        # sees the stop; waiting for it keeps the model from training after the app has shut down.
+        await asyncio.to_thread(self.worker.join, 120)
         if self._batcher_task:
             self._batcher_task.cancel()
             with suppress(asyncio.CancelledError):

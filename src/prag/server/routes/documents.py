@@ -26,7 +26,7 @@ def router(bodies: RequestBodies) -> APIRouter:
     def list_documents(
         service: ServiceDep,
         offset: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=bodies.max_page)] = 100,
+        limit: Annotated[int, Query(ge=1, le=bodies.max_page)] = bodies.default_page,
     ) -> DocumentPage:
         """Documents in the order they were added, with their status, a page at a time."""
         jobs, counts = service.page(offset, limit)

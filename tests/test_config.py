@@ -1,0 +1,99 @@
+"""Recipe.fingerprint: every field but the display name changes it (two recipes that train alike share
+adapters, any that train differently do not); invalid recipes are refused at construction."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import pytest
+
+from prag.config import DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AugmentConfig, Recipe
+
+WARM = dict(init="warmup", warmup="0123456789abcdef")
+
+CHANGES = {
+    "rank": dict(rank=4),
+    "alpha": dict(alpha=16.0),
+    "dropout": dict(dropout=0.1),
+    "target_modules": dict(target_modules=("gate_proj", "up_proj")),
+    "learning_rate": dict(learning_rate=3e-4),
+    "weight_decay": dict(weight_decay=0.0),
+    "epochs": dict(epochs=1),
+    "sequences": dict(sequences=("passage", "rewrite", "alone", "document")),
+    "loss_on": dict(loss_on="all"),
+    "seed": dict(seed=1),
+    "init": WARM,
+    "precision": dict(precision="bf16"),
+}
+"""One valid change per field, from DEFAULT_RECIPE (`warmup` is checked from a warm-started recipe: it can
+only be set together with init="warmup")."""
+
+
+def test_every_field_is_covered():
+    assert set(CHANGES) | {"name", "warmup"} == {f.name for f in fields(Recipe)}
+
+
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_changing_a_field_changes_the_fingerprint(field):
+    changed = replace(DEFAULT_RECIPE, **CHANGES[field])
+    assert changed.fingerprint() != DEFAULT_RECIPE.fingerprint()
+
+
+def test_changing_the_warmup_digest_changes_the_fingerprint():
+    warm = replace(DEFAULT_RECIPE, **WARM)
+    other = replace(warm, warmup="fedcba9876543210")
+    assert warm.fingerprint() != other.fingerprint() != DEFAULT_RECIPE.fingerprint()
+
+
+def test_every_change_gives_its_own_fingerprint():
+    prints = {replace(DEFAULT_RECIPE, **change).fingerprint() for change in CHANGES.values()}
+    assert len(prints) == len(CHANGES) and DEFAULT_RECIPE.fingerprint() not in prints
+
+
+def test_the_name_does_not_change_the_fingerprint():
+    assert replace(DEFAULT_RECIPE, name="renamed").fingerprint() == DEFAULT_RECIPE.fingerprint()
+    assert Recipe(name="a", rank=4).fingerprint() == Recipe(name="b", rank=4).fingerprint()
+    # The paper recipe is its three changes to the default, whatever it is called.
+    alike = replace(DEFAULT_RECIPE, name="mine", learning_rate=3e-4, epochs=1, loss_on="all")
+    assert alike.fingerprint() == PAPER_RECIPE.fingerprint()
+
+
+def test_the_fingerprint_is_stable():
+    assert Recipe().fingerprint() == Recipe().fingerprint() == DEFAULT_RECIPE.fingerprint()
+    assert len(DEFAULT_RECIPE.fingerprint()) == 16 and int(DEFAULT_RECIPE.fingerprint(), 16) >= 0
+
+
+def test_the_named_recipes_differ():
+    assert RECIPES == {"paper": PAPER_RECIPE, "default": DEFAULT_RECIPE}
+    assert PAPER_RECIPE.fingerprint() != DEFAULT_RECIPE.fingerprint()
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(rank=0), "rank"),
+    (dict(epochs=0), "epochs"),
+    (dict(sequences=()), "sequences"),
+    (dict(sequences=("passage", "poem")), "sequences"),
+    (dict(loss_on="everything"), "loss_on"),
+    (dict(init="zeros"), "init"),
+    (dict(init="warmup"), "warmup"),
+    (dict(warmup="0123456789abcdef"), "warmup"),
+    (dict(precision="fp16"), "precision"),
+])
+def test_invalid_recipes_are_refused(bad, message):
+    with pytest.raises(ValueError, match=message):
+        Recipe(**bad)
+    with pytest.raises(ValueError, match=message):
+        replace(DEFAULT_RECIPE, **bad)
+
+
+def test_scaling_is_alpha_over_rank():
+    assert DEFAULT_RECIPE.scaling == 16.0
+    assert Recipe(rank=4, alpha=8.0).scaling == 2.0
+
+
+def test_augment_fingerprint_covers_every_field():
+    base = AugmentConfig()
+    for f in fields(AugmentConfig):
+        value = getattr(base, f.name)
+        changed = replace(base, **{f.name: value + 1 if isinstance(value, int) else value + 0.1})
+        assert changed.fingerprint() != base.fingerprint(), f.name
