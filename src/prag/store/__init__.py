@@ -1,1 +1,2 @@
-"""Persistent state: the SQLite catalogue, adapter files, BM25 files and build locks."""
+"""Persistent state: the SQLite catalogue and its encoding queue, adapter and warm-up files, atomic writes and
+build locks."""
