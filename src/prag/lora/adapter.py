@@ -36,6 +36,10 @@ class LoRAAdapter:
         a, b = self.factors[name]
         return self.scaling * (b @ a)
 
+    def scaled(self, weight: float) -> "LoRAAdapter":
+        """The same adapter with its update multiplied by `weight` (its up factors scaled): w·ΔW, exactly."""
+        return LoRAAdapter({n: (a, weight * b) for n, (a, b) in self.factors.items()}, self.rank, self.alpha)
+
     def non_finite(self) -> list[str]:
         """The projections whose factors hold a NaN or an infinity."""
         return [n for n, (a, b) in self.factors.items() if not (a.isfinite().all() and b.isfinite().all())]
