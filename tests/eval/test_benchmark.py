@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from prag.api import Prag
 from prag.eval import report as reports
-from prag.eval.benchmark import EvalRequest, run_eval
+from prag.eval.benchmark import EvalRequest, parse_slice, run_eval
 from prag.eval.warmup import run_warmup
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
@@ -212,6 +212,23 @@ def test_bad_prompts_are_refused_before_a_run_folder_is_written(tiny_model_dir, 
     with pytest.raises(InputError, match="--top-k"):
         evaluate(tiny_model_dir, hotpot_file, tmp_path / "c", top_k=0)
     assert not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_a_slice_evaluates_exactly_its_questions(tiny_model_dir, hotpot_file, tmp_path):
+    """Settings are chosen on one slice and reported on another: a run must touch only its own questions."""
+    out = tmp_path / "dev"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=None, questions=parse_slice("2:5"))
+    rows = read_jsonl(out / "predictions.jsonl")
+    assert sorted(r["id"] for r in rows) == ["q2", "q3", "q4"]
+    assert sorted(r["id"] for r in read_jsonl(out / "retrieval.jsonl")) == ["q2", "q3", "q4"]
+    for bad, message in (("5:2", "END above START"), ("a:b", "START:END"), ("3", "START:END")):
+        with pytest.raises(InputError, match=message):
+            evaluate(tiny_model_dir, hotpot_file, tmp_path / "bad", methods=[Mode.CLOSED], limit=None, questions=parse_slice(bad))
+    with pytest.raises(InputError, match="not both"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "both", methods=[Mode.CLOSED], questions=(0, 2))
+    with pytest.raises(InputError, match="no questions in the slice"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "past", methods=[Mode.CLOSED], limit=None, questions=(50, 60))
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "both").exists()
 
 
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):

@@ -16,6 +16,7 @@ from prag.engine.prompting import prompt_digest
 from prag.errors import InputError
 from prag.eval import datasets, report
 from prag.eval import run as evaluation
+from prag.eval.datasets import Example
 from prag.eval.warmup import with_warmup
 from prag.ingest import read_files
 from prag.model import loader
@@ -35,11 +36,19 @@ class EvalRequest:
     out: Path
     methods: list[Mode]
     limit: int | None = None
+    """Evaluate the first N questions (a `questions` range given too must start at 0)."""
     init: str = "random"
     corpus: Path | None = None
     prompt: str | None = None
     """`short` or `cot`; by default chain of thought on multi-hop datasets, as the paper does."""
     top_k: int = 3
+    questions: tuple[int, int] | None = None
+    """`--slice START:END`: the questions at file positions START..END-1, e.g. a dev slice 100:200 on
+    which settings are chosen, kept apart from the test slice 0:100 that is reported."""
+
+    def selected(self, examples: list[Example]) -> list[Example]:
+        start, end = self.questions or (0, self.limit or len(examples))
+        return examples[start:end]
 
 
 def run_eval(
@@ -55,7 +64,9 @@ def run_eval(
     _check(request)
     prompt = _prompt(request)
     benchmark = datasets.load(request.dataset, request.data)
-    examples = benchmark.examples[: request.limit] if request.limit else benchmark.examples
+    examples = request.selected(benchmark.examples)
+    if not examples:
+        raise InputError(f"{request.data} has no questions in the slice {request.questions[0]}:{request.questions[1]}")
     answer = replace(settings.answer, prompt=prompt, exemplars=request.dataset, top_k=request.top_k)
     corpus = _eval_corpus(benchmark, request.corpus, settings)
     if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
@@ -123,6 +134,12 @@ def _check(request: EvalRequest) -> None:
     """Options checked before any file is written, so a bad one leaves no run folder behind."""
     if request.limit is not None and request.limit < 1:
         raise InputError("--limit must be at least 1")
+    if request.questions is not None:
+        start, end = request.questions
+        if not 0 <= start < end:
+            raise InputError(f"--slice {start}:{end}: START must be at least 0 and END above START")
+        if request.limit is not None:
+            raise InputError("give --limit or --slice, not both")
     if request.init not in INIT_KINDS:
         raise InputError(f"unknown init {request.init!r}; choose one of {', '.join(INIT_KINDS)}")
     if request.top_k < 1:
@@ -148,3 +165,11 @@ def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settin
 def _eval_collection(dataset: str, corpus: list[Document] | None) -> str:
     """One collection per distinct corpus, so a corpus is indexed once and shared by every run on it."""
     return f"eval-{dataset}-{corpus_digest(corpus)}" if corpus else f"eval-{dataset}-closed"
+
+
+def parse_slice(text: str) -> tuple[int, int]:
+    """`START:END` (question positions in file order, END excluded), e.g. `100:200`."""
+    start, sep, end = text.partition(":")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+        raise InputError(f"--slice {text!r}: expected START:END with whole numbers, e.g. 100:200")
+    return int(start), int(end)
