@@ -13,7 +13,7 @@ from typing import Callable
 from prag.build import Builder, BuildReport
 from prag.config import Settings
 from prag.engine import Engine
-from prag.errors import InputError, NotBuiltError
+from prag.errors import DamagedError, InputError, NotBuiltError
 from prag.ingest import client_document, read_files
 from prag.model.loader import DEFAULT_MODEL
 from prag.paths import prag_home
@@ -30,6 +30,9 @@ from prag.types import Answer, Document, JobState, Mode
 __all__ = ["AddReport", "BuildReport", "Builder", "EncodingJob", "Prag", "Status"]
 
 COLLECTION_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+MAX_COLLECTION_NAME_CHARS = 128
+"""A name is a folder name (`collections/<name>`), and temporary siblings add a prefix and suffix to it:
+half of the 255 bytes a file name may have leaves them room. Names are ASCII, so characters are bytes."""
 
 
 @dataclass
@@ -49,12 +52,14 @@ class Status:
     encoded: int
     adapter_bytes: int
     indexed: bool
+    damaged: list[str] = field(default_factory=list)
+    """One line per damaged stored file (the index, an adapter), which counts as missing: the next
+    `prag build` writes it again."""
 
 
 class Prag:
     def __init__(self, home: str | Path | None = None, collection: str = "default", model: str = DEFAULT_MODEL, settings=Settings()):
-        if not collection or set(collection) - COLLECTION_NAME_CHARS or collection.startswith("."):
-            raise InputError(f"invalid collection name {collection!r}: use letters, digits, '-', '_' and '.'")
+        _check_collection_name(collection)
         self.home, self.collection, self.model_spec, self.settings = prag_home(home), collection, model, settings
         self.catalog = Catalog(sqlite.connect(self.home / "prag.db"))
         self.runtime = Runtime(self.home, model, settings)
@@ -67,12 +72,17 @@ class Prag:
         """Adds every document of every file, or nothing if any file has a bad line."""
         if not paths:
             raise InputError("no files given")
+        self._require_writable()
         ingested = read_files([Path(p) for p in paths], self.settings.ingest)
-        result = self.catalog.add_documents(self.collection, ingested.documents, source=",".join(map(str, paths)))
-        return AddReport(result.added, result.unchanged, ingested.notes)
+        source = ",".join(map(str, paths))
+        result = self.catalog.add_documents(self.collection, ingested.documents, source, ingested.chunk_of)
+        removed = ", ".join(map(repr, result.removed))
+        notes = ingested.notes + ([f"removed {removed}: earlier pieces of documents added again"] if removed else [])
+        return AddReport(result.added, result.unchanged, notes)
 
     def add_documents(self, documents: list[Document], source: str) -> AddReport:
         """Adds already-made documents (e.g. a benchmark's paragraphs) in one transaction."""
+        self._require_writable()
         result = self.catalog.add_documents(self.collection, documents, source=source)
         return AddReport(result.added, result.unchanged)
 
@@ -81,6 +91,7 @@ class Prag:
 
     def build(self, progress: Progress = SilentProgress(), encode: bool = True, augment: bool = True, only=None) -> BuildReport:
         """Indexes, then augments and encodes every document not yet done (or only the ids in `only`)."""
+        self._require_writable()
         report = self.builder.build(progress, encode, augment, only)
         if report.reindexed:
             self._engine = None
@@ -93,9 +104,11 @@ class Prag:
         hashes = {d.content_hash for d in documents}  # documents of equal content share their adapter
         augmented = hashes & self.catalog.augmented_hashes(self.runtime.augment_key)
         encoded = {h for h in hashes if store.has(h)}
+        index, index_damage = self.builder.stored_index()
+        damaged = ([index_damage] if index_damage else []) + self.builder.damaged_adapters(documents)
         return Status(
             self.collection, self.model_spec, self.settings.recipe.name, len(documents), len(augmented), len(encoded),
-            sum(store.nbytes(h) for h in encoded), BM25Index.exists(self.builder.index_dir),
+            sum(store.nbytes(h) for h in encoded), index is not None, damaged,
         )
 
     # Answers.
@@ -122,15 +135,24 @@ class Prag:
         if self._engine is None:
             self.catalog.require_collection(self.collection)
             documents = self.documents()
-            index = BM25Index.load(self.builder.index_dir) if documents else None
+            index = self._built_index() if documents else None
             if index is not None and index.digest != corpus_digest(documents):
                 raise NotBuiltError(f"collection {self.collection!r} changed since its last build: run `prag build`")
             self._engine = self._new_engine(index, documents)
         return self._engine
 
+    def _built_index(self) -> BM25Index:
+        try:
+            return BM25Index.load(self.builder.index_dir)
+        except DamagedError as e:
+            raise DamagedError(f"{e}: run `prag build` to rebuild it") from None
+
     def closed_book(self) -> Engine:
         """An engine with no collection behind it, for closed-book answers."""
         return self._new_engine(None, [])
+
+    def _require_writable(self) -> None:
+        sqlite.require_writable(self.catalog.db)
 
     def _new_engine(self, index: BM25Index | None, documents: list[Document]) -> Engine:
         cache = AdapterCache(self.runtime.adapter_store, self.settings.answer.adapter_cache_bytes)
@@ -146,6 +168,7 @@ class Prag:
     def submit(self, documents: list[Document]) -> list[EncodingJob]:
         """Adds documents (all or nothing) and indexes them at once; those without an adapter for this
         model and recipe are queued for the background encoder, the others are `encoded` already."""
+        self._require_writable()
         self.catalog.add_documents(self.collection, documents, source="service")
         known = {d.id for d in documents if self.runtime.adapter_store.has(d.content_hash)}
         self.builder.queue.enqueue(self.collection, sorted(known), JobState.ENCODED)
@@ -156,6 +179,7 @@ class Prag:
     def delete(self, doc_id: str) -> bool:
         """Removes a document, its index entry and — unless other documents share its content — its
         augmentations and adapter. False when there is no such document."""
+        self._require_writable()
         content_hash = self.catalog.delete_document(self.collection, doc_id)
         if content_hash is None:
             return False
@@ -177,3 +201,10 @@ class Prag:
         index, documents = self.builder.reindex()
         if self._engine is not None:
             self._engine.replace_corpus(index, {d.id: d for d in documents})
+
+
+def _check_collection_name(name: str) -> None:
+    if not name or set(name) - COLLECTION_NAME_CHARS or name.startswith("."):
+        raise InputError(f"invalid collection name {name!r}: use letters, digits, '-', '_' and '.'")
+    if len(name) > MAX_COLLECTION_NAME_CHARS:
+        raise InputError(f"collection name {name[:20]}… has {len(name)} characters; the limit is {MAX_COLLECTION_NAME_CHARS}")

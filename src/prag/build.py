@@ -1,17 +1,19 @@
 """Building a collection: its BM25 index, then each document's augmentation (the paper's D_i) and
 adapter. `prag build` runs the whole collection in batches; the service's background encoder runs the
 same steps one queued document at a time. Everything stored is keyed by content, so a rerun or a
-restart redoes nothing that finished."""
+restart redoes nothing that finished. Stored state found damaged (an adapter or the index whose files
+are not those written) counts as missing, so the same steps write it again."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from prag.augment import Augmenter
 from prag.encode import Encoder
-from prag.errors import EncodingError, NotBuiltError
+from prag.errors import DamagedError, EncodingError, NotBuiltError
 from prag.lora import LoRAAdapter
 from prag.progress import Progress, SilentProgress
 from prag.retrieve import BM25Index
@@ -21,6 +23,8 @@ from prag.store.catalog import Catalog
 from prag.store.locks import exclusive
 from prag.store.queue import EncodingQueue
 from prag.types import Augmentation, Document, JobState
+
+log = logging.getLogger("prag.build")
 
 
 @dataclass
@@ -34,6 +38,8 @@ class BuildReport:
     """Document id -> why no adapter was stored (e.g. training diverged); the next build tries again."""
     reindexed: bool = False
     """The BM25 index was rebuilt: an engine holding the old one is stale."""
+    repaired: list[str] = field(default_factory=list)
+    """One line per piece of damaged state this build found and wrote again (the index, an adapter)."""
 
 
 class Builder:
@@ -61,19 +67,40 @@ class Builder:
             documents = self.catalog.documents(self.collection)
             if not documents:
                 raise NotBuiltError(f"collection {self.collection!r} has no documents")
-            reindexed = self._index_if_stale(documents)
+            reindexed, index_damage = self._index_if_stale(documents)
             if only is not None:
                 wanted = set(only)
                 documents = [d for d in documents if d.id in wanted]
             valid = self._augment_missing(documents, progress) if augment or encode else []
+            repaired = [index_damage] if index_damage else []
+            if encode:
+                repaired += self.damaged_adapters(documents)  # found before encoding replaces them
             encoded, failed = self._encode_missing(documents, progress) if encode else (0, {})
-        return BuildReport(len(documents), len(valid), encoded, valid, failed, reindexed)
+        return BuildReport(len(documents), len(valid), encoded, valid, failed, reindexed, repaired)
 
-    def _index_if_stale(self, documents: list[Document]) -> bool:
-        if BM25Index.exists(self.index_dir) and BM25Index.load(self.index_dir).digest == corpus_digest(documents):
-            return False
+    def _index_if_stale(self, documents: list[Document]) -> tuple[bool, str | None]:
+        """Rebuilds the index unless it is readable and of these documents; returns whether it did, and
+        what was wrong with the old one when it was damaged."""
+        index, damage = self.stored_index()
+        if index is not None and index.digest == corpus_digest(documents):
+            return False, None
         BM25Index.build(documents).save(self.index_dir)
-        return True
+        return True, damage
+
+    def stored_index(self) -> tuple[BM25Index | None, str | None]:
+        """The stored index; or None, with what was wrong with it when it is damaged (None when there is none)."""
+        try:
+            return BM25Index.load(self.index_dir), None
+        except DamagedError as e:
+            return None, str(e)
+        except NotBuiltError:
+            return None, None
+
+    def damaged_adapters(self, documents: list[Document]) -> list[str]:
+        """One line per document whose stored adapter is damaged, naming it and what is wrong."""
+        store = self.runtime.adapter_store
+        found = [(doc, store.damage(doc.content_hash)) for doc in unique_by_hash(documents)]
+        return [f"document {doc.id!r}: {damage}" for doc, damage in found if damage]
 
     def _augment_missing(self, documents: list[Document], progress: Progress) -> list[int]:
         done = self.catalog.augmented_hashes(self.runtime.augment_key)
@@ -116,11 +143,22 @@ class Builder:
         return self._encoder().encode(doc, aug)
 
     def recover(self) -> int:
-        """On a service's start: documents without a job (added by `prag add`) and jobs a crash interrupted
-        go back to the queue; returns how many jobs were interrupted."""
+        """On a service's start: documents without a job (added by `prag add`), jobs a crash interrupted,
+        and `encoded` documents whose adapter is damaged or gone go back to the queue; returns how many
+        jobs were interrupted."""
         self.catalog.ensure_collection(self.collection)
         self.queue.enqueue_unqueued(self.collection)
+        self._requeue_lost_adapters()
         return self.queue.requeue_unfinished(self.collection)
+
+    def _requeue_lost_adapters(self) -> None:
+        encoded = set(self.queue.ids(self.collection, JobState.ENCODED))
+        store = self.runtime.adapter_store
+        for doc in self.catalog.documents(self.collection):
+            if doc.id in encoded and not store.has(doc.content_hash):
+                reason = store.damage(doc.content_hash) or "its adapter is missing"
+                log.warning("document %r is queued to be encoded again: %s", doc.id, reason)
+                self.mark(doc.id, JobState.QUEUED, reason)
 
     def reindex(self) -> tuple[BM25Index | None, list[Document]]:
         """Indexes the collection as it is now (a live collection changes under the service)."""

@@ -145,6 +145,9 @@ class IngestConfig:
     max_document_words: int = 400
     """Longer documents are split into chunks of at most this many words, each its own document.
     Three retrieved chunks plus the prompt then fit every supported model's context with room to spare."""
+    max_document_chars: int = 20_000
+    """Chunks are bounded by characters too, for text whose words are few but long (a long token, a script
+    written without spaces); a word longer than this is cut. Ordinary prose reaches the word bound first."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,8 @@ class ServiceConfig:
 
     max_body_bytes: int = 2 * 2**20
     max_documents_per_request: int = 100
-    max_document_chars: int = 20_000
+    max_document_chars: int = IngestConfig.max_document_chars
+    """Ingest's bound: a client's document is refused where a file's would be chunked."""
     max_id_chars: int = 256
     max_title_chars: int = 1_000
     max_top_k: int = 10

@@ -23,3 +23,13 @@ class ModelError(PragError):
 
 class EncodingError(PragError):
     """A document could not be turned into a usable adapter (e.g. its training diverged)."""
+
+
+class DamagedError(NotBuiltError):
+    """Stored state (an adapter, the BM25 index) is unreadable or differs from what was written: the next
+    `prag build` writes it again."""
+
+
+class StateError(PragError):
+    """The state folder (`PRAG_HOME`) cannot serve the command: it cannot be created, it is read-only for a
+    command that writes, or its database is damaged."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 from typer.testing import CliRunner
 
@@ -15,6 +16,11 @@ runner = CliRunner()
 
 def run(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def one_message(result) -> str:
+    """The output as one line: rich wraps a long message at the terminal's width."""
+    return " ".join(result.output.split())
 
 
 def test_add_build_status_ask_json(tiny_model_dir, facts_file, tmp_path):
@@ -75,3 +81,21 @@ def test_ask_needs_exactly_one_question_source(tmp_path):
     bad.write_text('{"q": "Where?"}\n')
     result = run("--home", str(tmp_path / "h"), "ask", "--questions", str(bad))
     assert result.exit_code == 2 and f"{bad}:1" in result.output
+
+
+def test_serve_refuses_a_bad_port_or_token_file_before_opening_anything(tiny_model_dir, tmp_path):
+    home = tmp_path / "h"
+    serve = ["--home", str(home), "--model", str(tiny_model_dir), "serve"]
+    out_of_range = run(*serve, "--port", "99999")
+    assert out_of_range.exit_code == 2 and "65535" in out_of_range.output
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = run(*serve, "--port", str(port))
+    assert in_use.exit_code == 2 and one_message(in_use) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+    directory = run(*serve, "--port", str(port), "--token-file", str(tmp_path))
+    assert directory.exit_code == 2 and one_message(directory) == f"error: {tmp_path}: is a directory, not a token file"
+    assert not home.exists()  # refused before the collection was opened, let alone the model loaded

@@ -8,9 +8,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from prag.errors import EncodingError
+from prag.errors import DamagedError, EncodingError
 from prag.lora.adapter import LoRAAdapter
 from prag.store.adapters import AdapterCache, AdapterStore, adapter_digest, peft_config
+from prag.store.files import sha256_file
 
 MODULES = ("model.layers.0.mlp.up_proj", "model.layers.0.mlp.down_proj")
 CONFIG = peft_config(rank=2, alpha=32.0, dropout=0.0, target_modules=("up_proj", "down_proj"), base_model="tiny")
@@ -53,7 +54,8 @@ def test_save_writes_peft_layout_and_meta(store):
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["adapter_config.json", "adapter_model.safetensors", "prag_meta.json"]
     assert json.loads((folder / "adapter_config.json").read_text()) == CONFIG
-    assert json.loads((folder / "prag_meta.json").read_text()) == META
+    recorded = {name: sha256_file(folder / name) for name in ("adapter_config.json", "adapter_model.safetensors")}
+    assert json.loads((folder / "prag_meta.json").read_text()) == META | {"sha256": recorded}
     keys = set(load_file(folder / "adapter_model.safetensors"))
     assert "base_model.model.model.layers.0.mlp.up_proj.lora_A.weight" in keys
     assert "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight" in keys
@@ -136,6 +138,23 @@ def test_a_non_finite_adapter_does_not_replace_a_stored_one(store):
     with pytest.raises(EncodingError):
         store.save("h1", with_value(good, float("nan")), CONFIG, META)
     assert torch.equal(store.load("h1").factors[MODULES[1]][1], good.factors[MODULES[1]][1])
+
+
+def test_a_changed_config_is_damage_that_has_and_load_refuse(store):
+    folder = store.save("h1", make_adapter(), CONFIG, META)
+    (folder / "adapter_config.json").write_text(json.dumps(CONFIG | {"r": 4}))  # valid JSON, a wrong rank
+    assert not store.has("h1")
+    assert "adapter_config.json" in store.damage("h1") and "h1" in store.damage("h1")
+    with pytest.raises(DamagedError, match="adapter_config.json .* not the file that was written"):
+        store.load("h1")
+
+
+def test_saving_again_replaces_a_damaged_adapter(store):
+    folder = store.save("h1", make_adapter(), CONFIG, META)
+    (folder / "adapter_model.safetensors").write_bytes(b"")
+    assert not store.has("h1") and store.damage("h1")
+    store.save("h1", make_adapter(), CONFIG, META)
+    assert store.has("h1") and store.damage("h1") is None
 
 
 def test_cache_second_get_is_a_memory_hit(store):

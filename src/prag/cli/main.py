@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,7 +24,7 @@ from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings  # noqa: E402
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
-from prag.eval.benchmark import EvalRequest, run_eval  # noqa: E402
+from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
 from prag.eval.datasets import DATASETS  # noqa: E402
 from prag.eval.demo import run_demo  # noqa: E402
 from prag.eval.run import METHODS, parse_methods  # noqa: E402
@@ -91,8 +92,10 @@ def build() -> None:
     """Index, augment and encode every document not yet done (resumable)."""
     with _errors(), progress_on(console) as progress:
         report = given.open().build(progress)
+    for line in report.repaired:
+        console.print(f"[yellow]repaired:[/] {escape(line)}", soft_wrap=True)
     for doc_id, reason in report.failed.items():
-        console.print(f"[yellow]not encoded:[/] {escape(doc_id)}: {escape(reason)} (the next build tries again)")
+        console.print(f"[yellow]not encoded:[/] {escape(doc_id)}: {escape(reason)} (the next build tries again)", soft_wrap=True)
     failed = f", {len(report.failed)} failed" if report.failed else ""
     stdout.print(f"{report.documents} documents: {report.augmented} newly augmented, {report.encoded} newly encoded{failed}")
 
@@ -115,7 +118,7 @@ def ask(
         if question is not None:
             _print_answers([prag.ask(question, mode, top_k)], as_json)
             return
-        items = read_questions(questions)
+        items = read_questions(questions, prag.settings.answer.max_question_chars)
         with progress_on(console) as progress:
             advance = progress.stage("answer", len(items))
 
@@ -141,6 +144,8 @@ def status() -> None:
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")
     stdout.print(table)
+    for line in s.damaged:
+        console.print(f"[yellow]damaged:[/] {escape(line)} (the next build replaces it)", soft_wrap=True)
 
 
 @app.command()
@@ -164,6 +169,9 @@ def eval_(
         Optional[Path], typer.Option(help="Run folder: predictions, results, report, plots; a rerun resumes it. Default runs/DATASET-MODEL.")
     ] = None,
     limit: Annotated[Optional[int], typer.Option(help="Evaluate the first N questions.")] = None,
+    questions: Annotated[
+        Optional[str], typer.Option("--slice", help="Evaluate questions START:END (file order, END excluded), e.g. 100:200.")
+    ] = None,
     methods: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(METHODS)}.")] = ",".join(METHODS),
     init: Annotated[str, typer.Option(help="Adapter initialisation: random | warmup (after `prag warmup`).")] = "random",
     corpus: Annotated[Optional[Path], typer.Option(help="Retrieval corpus for datasets without passages (JSONL/.txt/.md).")] = None,
@@ -175,7 +183,8 @@ def eval_(
     model = model or given.model
     with _errors(), progress_on(console) as progress:
         out = out or Path("runs") / f"{dataset}-{Path(model).name}"
-        request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k)
+        span = parse_slice(questions) if questions is not None else None
+        request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k, span)
         path = run_eval(request, given.home, model, given.settings(), progress)
     typer.echo(path.read_text(encoding="utf-8"))
 
@@ -246,7 +255,7 @@ def warmup(
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1, loopback only).")] = None,
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     token_file: Annotated[
         Optional[Path], typer.Option("--token-file", help="File holding the bearer token that POST/DELETE /v1/documents require.")
     ] = None,
@@ -257,21 +266,46 @@ def serve(
     from prag.server.app import create_app
     from prag.server.service import Service
 
+    bind = host or "127.0.0.1"
     with _errors():
         token = _read_token(token_file) if token_file else None
+        listener = _listen(bind, port)  # before the model loads, so a port in use fails at once
         service = Service(given.open(), token)
-    bind = host or "127.0.0.1"
     if token is None:
         where = "loopback only" if host is None else f"{host}, reachable by anyone who can reach it"
         console.print(f"[yellow]no --token-file:[/] document writes need no token; listening on {where}")
     console.print(f"prag serving collection {given.collection!r} on http://{bind}:{port} (API docs at /docs)")
-    uvicorn.run(create_app(service), host=bind, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning"))
+    server.run(sockets=[listener])
+    if not server.started:  # uvicorn has logged why (the app failed to start); `uvicorn.run` exits 3 too
+        raise typer.Exit(3)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound here rather than by uvicorn, which binds only once the app has started."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as e:
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a restart need not wait out TIME_WAIT
+        listener.bind((host, port))
+    except OSError as e:
+        listener.close()
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    return listener
 
 
 def _read_token(path: Path) -> str:
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a token file")
     if not path.is_file():
         raise InputError(f"{path}: no such token file")
-    token = path.read_text(encoding="utf-8").strip()
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read the token: {e}") from None
     if not token or any(ch.isspace() for ch in token):
         raise InputError(f"{path}: the token must be one non-empty word")
     return token
@@ -282,7 +316,8 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except PragError as e:
-        console.print(f"[red]error:[/] {escape(str(e))}")  # messages quote [brackets] and paths
+        # One line whatever the terminal's width; messages quote [brackets] and paths.
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished work is kept; run the same command again to resume")

@@ -12,7 +12,7 @@ from prag.engine.da_rag import augmented_passage
 from prag.engine.dragin import Dragin
 from prag.engine.flare import Flare
 from prag.engine.prompting import AnswerPrompt
-from prag.errors import InputError, NotBuiltError
+from prag.errors import DamagedError, InputError, NotBuiltError
 from prag.lora import LoRAAdapter, factors_for_batch
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
@@ -23,6 +23,10 @@ class AdapterLookup(Protocol):
     """Where the engine finds documents' adapters (the store's in-memory cache)."""
 
     def has(self, content_hash: str) -> bool: ...
+
+    def damage(self, content_hash: str) -> str | None:
+        """What is wrong with a stored adapter that `has` refuses; None when sound or absent."""
+        ...
 
     def get(self, content_hash: str) -> LoRAAdapter: ...
 
@@ -149,7 +153,8 @@ class Engine:
 
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no
-        question waits on the disk; returns how many are resident."""
+        question waits on the disk; returns how many are resident. A damaged adapter is not encoded
+        (`has`): it is left for the encoder to replace."""
         hashes = {doc.content_hash for doc in self.documents.values() if self.adapters.has(doc.content_hash)}
         for content_hash in sorted(hashes):
             self.adapters.get(content_hash)
@@ -161,6 +166,9 @@ class Engine:
 
     def _adapter(self, doc: Document) -> LoRAAdapter:
         if not self.adapters.has(doc.content_hash):
+            damage = self.adapters.damage(doc.content_hash)
+            if damage:
+                raise DamagedError(f"document {doc.id!r}: {damage}: run `prag build` to encode it again")
             raise NotBuiltError(f"document {doc.id!r} has no adapter for this model and recipe: run `prag build`")
         return self.adapters.get(doc.content_hash)
 

@@ -205,7 +205,7 @@ def _popqa(path: Path) -> list[Example]:
     """The official `popQA.tsv` (`possible_answers` a JSON list, relation in `prop`), or FlashRAG's JSONL
     (`golden_answers`, `metadata.prop`). No passages ship with PopQA."""
     if path.suffix == ".tsv":
-        rows = list(csv.DictReader(read_text(path).splitlines(), delimiter="\t"))
+        rows = list(csv.DictReader(read_text(path).split("\n"), delimiter="\t"))  # not splitlines(): U+2028 etc. are text
         return [
             Example(
                 str(row.get("id", number)),

@@ -31,17 +31,6 @@ class LoadedModel:
     tokenizer: PreTrainedTokenizerBase
 
 
-def configure_process() -> None:
-    """Process-wide settings for a process prag starts (the CLI, the server, the test suite), made there
-    rather than on import, so a library caller's own transformers settings stay theirs."""
-    # Never reach a hub: every model prag loads is a local folder.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    # prag draws its own progress; transformers' per-load bars and warnings would interleave with it.
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-
-
 def resolve(spec: str, cache: Path) -> Path:
     """`default`, `qwen-coder-0.5b`, or a path to a Hugging Face model folder."""
     if spec == DEFAULT_MODEL:
@@ -58,13 +47,24 @@ def resolve(spec: str, cache: Path) -> Path:
 
 def load(spec: str, cache: Path, precision: str = "fp32") -> LoadedModel:
     path = resolve(spec, cache)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    dtype = torch_dtype(precision)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    # transformers reports a bad folder in many types (OSError, ValueError, TypeError, huggingface_hub's
+    # validation errors, SafetensorError); whichever it is, the folder is what the user must fix.
+    except Exception as e:
+        raise ModelError(f"cannot load the model in {path}: {_one_line(e)}") from e
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(precision))
     model.eval()
     model.requires_grad_(False)
     return LoadedModel(spec, path, fingerprint(path, cache), model, tokenizer)
+
+
+def _one_line(error: Exception, limit: int = 300) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def torch_dtype(precision: str) -> torch.dtype:
@@ -91,7 +91,7 @@ def fingerprint(path: Path, cache: Path) -> str:
     files = sorted(p for p in path.iterdir() if p.name == "config.json" or p.suffix in (".safetensors", ".bin"))
     stamp = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
     memo_path = cache / "fingerprints.json"
-    memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
+    memo = _read_memo(memo_path)
     key = f"{path.resolve()}|{stamp}"
     if key not in memo:
         digest = hashlib.sha256()
@@ -101,6 +101,15 @@ def fingerprint(path: Path, cache: Path) -> str:
         memo[key] = digest.hexdigest()[:16]
         write_json_atomic(memo_path, memo)
     return memo[key]
+
+
+def _read_memo(path: Path) -> dict:
+    """The fingerprint memo; one that cannot be read is only a cache, so it starts again empty."""
+    try:
+        memo = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # absent, or garbled or cut short (JSONDecodeError, UnicodeDecodeError)
+        return {}
+    return memo if isinstance(memo, dict) else {}
 
 
 def _converted(folder: Path, find_gguf) -> Path:

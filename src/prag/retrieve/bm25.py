@@ -1,20 +1,21 @@
-"""BM25 over title + text with bm25s, saved as plain .npy/.json files next to the list of document ids."""
+"""BM25 over title + text with bm25s, saved as plain .npy/.json files next to the list of document ids
+and the sha256 of each of those files, so that a damaged index is found when loaded, not at a search."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import bm25s
 
-from prag.errors import NotBuiltError
-from prag.store.files import staged_folder, write_json_atomic
+from prag.errors import DamagedError, NotBuiltError
+from prag.store.files import file_digests, read_json_object, read_verified, staged_folder, write_json_atomic
 from prag.types import Document
 
 STOPWORDS = "english"
 IDS_FILE = "ids.json"
-"""The indexed documents' ids in bm25s's row order, and the digest of the corpus they came from."""
+"""The indexed documents' ids in bm25s's row order, the digest of the corpus they came from, and the
+sha256 of every file bm25s wrote."""
 
 
 class BM25Index:
@@ -49,14 +50,21 @@ class BM25Index:
     def save(self, folder: Path) -> None:
         with staged_folder(folder) as stage:
             self.retriever.save(stage, show_progress=False)
-            write_json_atomic(stage / IDS_FILE, {"ids": self.ids, "digest": self.digest})
+            files = file_digests(stage, sorted(p.name for p in stage.iterdir()))
+            write_json_atomic(stage / IDS_FILE, {"ids": self.ids, "digest": self.digest, "files": files})
 
     @classmethod
     def load(cls, folder: Path) -> "BM25Index":
+        """Raises NotBuiltError when there is no index, DamagedError when its files are not those saved."""
         if not cls.exists(folder):
             raise NotBuiltError(f"no BM25 index at {folder}: run `prag build`")
-        meta = json.loads((folder / IDS_FILE).read_text())
-        return cls(bm25s.BM25.load(folder, load_corpus=False), meta["ids"], meta["digest"])
+        what = f"the BM25 index in {folder}"
+        meta = read_json_object(folder / IDS_FILE, what)
+        ids, digest, files = meta.get("ids"), meta.get("digest"), meta.get("files")
+        if not (isinstance(ids, list) and isinstance(digest, str) and isinstance(files, dict) and files):
+            raise DamagedError(f"{what} is damaged: {IDS_FILE} lacks its ids, corpus digest or file digests")
+        read_verified(folder, sorted(files), files, what)
+        return cls(bm25s.BM25.load(folder, load_corpus=False), ids, digest)
 
 
 def corpus_digest(documents: list[Document]) -> str:

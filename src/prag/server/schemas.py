@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Literal
+from http import HTTPStatus
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,8 +18,33 @@ AskMode = Enum("AskMode", {m.name: m.value for m in Mode if m.served}, type=str)
 """The modes the service answers in, derived from `Mode`."""
 
 
+MAX_OFFSET = 2**63 - 1
+"""SQLite's largest integer: a larger page offset cannot be bound to the query."""
+
+NOT_BLANK = r"\S"
+"""A field that must hold more than spaces; the engine and ingest strip and check again."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every 4xx answer: a message, or for a body or parameter that fails its schema, the fields at fault."""
+
+    detail: str | list[FieldError]
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route can give, for its `responses=`, so that the OpenAPI document lists them.
+    A route with a body can answer 400 (FastAPI's, for a body that is not UTF-8 text) as well as 422."""
+    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
 
 
 class DocumentOut(BaseModel):
@@ -44,6 +70,14 @@ class UsedDocument(BaseModel):
     how: Literal["parametric", "in-context", "both"]
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+    collection: str
+    model: str
+    documents: dict[JobState, int]
+    """Documents of the collection per status."""
+
+
 class AskOut(BaseModel):
     answer: str
     mode: str
@@ -66,15 +100,17 @@ class RequestBodies:
 @lru_cache
 def request_bodies(limits: ServiceConfig, answer: AnswerConfig) -> RequestBodies:
     class DocumentIn(_Strict):
-        id: str | None = Field(None, min_length=1, max_length=limits.max_id_chars, description="Opaque; default: a content hash.")
+        id: str | None = Field(
+            None, min_length=1, max_length=limits.max_id_chars, pattern=NOT_BLANK, description="Opaque; default: a content hash."
+        )
         title: str = Field("", max_length=limits.max_title_chars)
-        text: str = Field(min_length=1, max_length=limits.max_document_chars)
+        text: str = Field(min_length=1, max_length=limits.max_document_chars, pattern=NOT_BLANK)
 
     class DocumentsIn(_Strict):
         documents: list[DocumentIn] = Field(min_length=1, max_length=limits.max_documents_per_request)
 
     class AskIn(_Strict):
-        question: str = Field(min_length=1, max_length=answer.max_question_chars)
+        question: str = Field(min_length=1, max_length=answer.max_question_chars, pattern=NOT_BLANK)
         mode: AskMode = Field(AskMode.AUTO, strict=False)
         top_k: int = Field(min(answer.top_k, limits.max_top_k), ge=1, le=limits.max_top_k)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
-from prag.errors import NotBuiltError
+from prag.errors import InputError, NotBuiltError
 from prag.types import Augmentation, Document, QAPair
 
 
@@ -14,6 +15,8 @@ from prag.types import Augmentation, Document, QAPair
 class AddResult:
     added: list[str]
     unchanged: list[str]
+    removed: list[str] = field(default_factory=list)
+    """Earlier pieces of a re-added document that its new text no longer has (e.g. a chunk `x#3`)."""
 
 
 class Catalog:
@@ -30,8 +33,13 @@ class Catalog:
         if not self.has_collection(name):
             raise NotBuiltError(f"collection {name!r} does not exist: add documents with `prag add` first")
 
-    def add_documents(self, collection: str, documents: list[Document], source: str) -> AddResult:
-        """All or nothing: one transaction. Re-adding the same id with the same content is a no-op."""
+    def add_documents(
+        self, collection: str, documents: list[Document], source: str, chunk_of: Mapping[str, str] | None = None
+    ) -> AddResult:
+        """All or nothing: one transaction. Re-adding the same id with the same content is a no-op.
+        `chunk_of` maps each chunk's id to the id of the document it was cut from: a document replaces its
+        own earlier text and chunks, and a chunk never replaces another document (that is refused)."""
+        chunk_of = chunk_of or {}
         added, unchanged = [], []
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -39,23 +47,41 @@ class Catalog:
             seq = self._next_seq(collection)
             for doc in documents:
                 row = self.db.execute(
-                    "SELECT content_hash FROM documents WHERE collection = ? AND id = ?", (collection, doc.id)
+                    "SELECT content_hash, chunk_of, source FROM documents WHERE collection = ? AND id = ?",
+                    (collection, doc.id),
                 ).fetchone()
-                if row is not None and row["content_hash"] == doc.content_hash:
-                    unchanged.append(doc.id)
-                    continue
+                if row is not None:
+                    _require_same_origin(doc.id, chunk_of.get(doc.id), row)
+                    if row["content_hash"] == doc.content_hash:
+                        unchanged.append(doc.id)
+                        continue
                 self.db.execute(
-                    "INSERT OR REPLACE INTO documents(collection, id, content_hash, title, text, source, seq)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (collection, doc.id, doc.content_hash, doc.title, doc.text, source, seq),
+                    "INSERT OR REPLACE INTO documents(collection, id, content_hash, title, text, source, seq, chunk_of)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (collection, doc.id, doc.content_hash, doc.title, doc.text, source, seq, chunk_of.get(doc.id)),
                 )
                 seq += 1
                 added.append(doc.id)
+            removed = self._remove_earlier_pieces(collection, documents, chunk_of)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return AddResult(added, unchanged)
+        return AddResult(added, unchanged, removed)
+
+    def _remove_earlier_pieces(self, collection: str, documents: list[Document], chunk_of: Mapping[str, str]) -> list[str]:
+        """Rows of the same documents that the new ones do not carry on: a chunk beyond the new count, the
+        whole document now chunked, or the chunks of a document now whole."""
+        kept = {d.id for d in documents}
+        removed = []
+        for origin in dict.fromkeys(chunk_of.get(d.id, d.id) for d in documents):
+            rows = self.db.execute(
+                "SELECT id FROM documents WHERE collection = ? AND (chunk_of = ? OR (chunk_of IS NULL AND id = ?))",
+                (collection, origin, origin),
+            )
+            removed.extend(r["id"] for r in rows if r["id"] not in kept)
+        self.db.executemany("DELETE FROM documents WHERE collection = ? AND id = ?", [(collection, i) for i in removed])
+        return removed
 
     def _next_seq(self, collection: str) -> int:
         row = self.db.execute("SELECT MAX(seq) FROM documents WHERE collection = ?", (collection,)).fetchone()
@@ -120,3 +146,17 @@ class Catalog:
     def augmented_hashes(self, augment_key: str) -> set[str]:
         rows = self.db.execute("SELECT content_hash FROM augmentations WHERE augment_key = ?", (augment_key,))
         return {r[0] for r in rows}
+
+
+def _require_same_origin(doc_id: str, origin: str | None, stored: sqlite3.Row) -> None:
+    """A document may replace itself, and a chunk its own earlier text; two different documents never share an id."""
+    if origin == stored["chunk_of"]:
+        return
+    new, old = _describe(doc_id, origin), _describe(doc_id, stored["chunk_of"])
+    raise InputError(
+        f"{new} would replace {old} (added from {stored['source']}), which has the same id: give {origin or doc_id!r} another id"
+    )
+
+
+def _describe(doc_id: str, chunk_of: str | None) -> str:
+    return f"chunk {doc_id.rpartition('#')[2]} of document {chunk_of!r}" if chunk_of else f"document {doc_id!r}"

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from prag.errors import DamagedError
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -18,6 +20,44 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_digests(folder: Path, names: list[str]) -> dict[str, str]:
+    """name -> sha256 of each named file of `folder`, recorded when written for `read_verified` to check."""
+    return {name: sha256_file(folder / name) for name in names}
+
+
+def read_verified(folder: Path, names: list[str], recorded: dict, what: str) -> dict[str, bytes]:
+    """The named files of `folder`, read whole and each checked against the sha256 `recorded` when it was
+    written; raises DamagedError for the first one missing, cut short or changed (`what` names the state,
+    e.g. "the adapter of content 0a1b2c3d4e5f"). Hashing what is read, not the file again, leaves no gap
+    in which a checked file could change before it is used."""
+    contents = {}
+    for name in names:
+        path = folder / name
+        if not isinstance(recorded.get(name), str):
+            raise DamagedError(f"{what} is damaged: no sha256 of {name} was recorded")
+        try:
+            contents[name] = path.read_bytes()
+        except OSError as e:
+            raise DamagedError(f"{what} is damaged: {name} cannot be read ({e.strerror or e})") from None
+        if hashlib.sha256(contents[name]).hexdigest() != recorded[name]:
+            size = len(contents[name])
+            raise DamagedError(f"{what} is damaged: {name} ({size:,} bytes) is not the file that was written (sha256 mismatch)")
+    return contents
+
+
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON object prag wrote; raises DamagedError when the file is missing, garbled, cut short or not an object."""
+    try:
+        obj = json.loads(path.read_bytes())
+    except OSError as e:
+        raise DamagedError(f"{what} is damaged: {path.name} cannot be read ({e.strerror or e})") from None
+    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError alike
+        raise DamagedError(f"{what} is damaged: {path.name} is not valid JSON ({e})") from None
+    if not isinstance(obj, dict):
+        raise DamagedError(f"{what} is damaged: {path.name} holds no JSON object")
+    return obj
 
 
 def write_json_atomic(path: Path, obj: object) -> None:

@@ -56,6 +56,13 @@ class EncodingQueue:
         ).fetchone()
         return row["id"] if row else None
 
+    def ids(self, collection: str, status: JobState) -> list[str]:
+        """The ids of the collection's jobs in `status`."""
+        rows = self.db.execute(
+            "SELECT id FROM encoding_jobs WHERE collection = ? AND status = ?", (collection, status.value)
+        ).fetchall()
+        return [r["id"] for r in rows]
+
     def requeue_unfinished(self, collection: str) -> int:
         """After a crash: half-done jobs go back to the queue (their finished parts are kept in stores)."""
         marks = ",".join("?" * len(UNFINISHED))

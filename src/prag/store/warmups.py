@@ -47,7 +47,8 @@ class WarmupStore:
 
     def load(self, digest: str) -> LoRAAdapter:
         if not self.adapters.has(digest):
-            raise NotBuiltError(f"the warm-up LoRA {digest} is missing: run `prag warmup` again")
+            why = self.adapters.damage(digest) or f"the warm-up LoRA {digest} is missing"
+            raise NotBuiltError(f"{why}: run `prag warmup` again")
         return self.adapters.load(digest)
 
     def _pointer(self, name: str, recipe: Recipe) -> Path:

@@ -6,7 +6,7 @@
 from fastapi import APIRouter
 
 from prag.server.deps import ServiceDep
-from prag.server.schemas import AskOut, RequestBodies, UsedDocument
+from prag.server.schemas import AskOut, RequestBodies, UsedDocument, problems
 from prag.types import Mode
 
 
@@ -14,7 +14,7 @@ def router(bodies: RequestBodies) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["answers"])
     AskIn = bodies.ask_in
 
-    @router.post("/ask", response_model=AskOut)
+    @router.post("/ask", response_model=AskOut, responses=problems(400, 409, 413, 422))
     async def ask(body: AskIn, service: ServiceDep) -> AskOut:
         """Answer a question. `auto` injects retrieved documents that have adapters as parameters and puts
         those still waiting for one into the prompt."""
