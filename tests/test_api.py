@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+import torch
 
 from prag import Mode, Prag
+from prag.config import Merge
 from prag.errors import InputError, ModelError, NotBuiltError
 
 from .conftest import FAST
@@ -52,3 +56,31 @@ def test_asking_before_a_build_or_after_new_documents_says_to_build(tiny, tmp_pa
     stale.add([tmp_path / "more.txt"])
     with pytest.raises(NotBuiltError, match="changed since its last build"):
         stale.ask("Where is it cold?", "rag")
+
+
+def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny, monkeypatch):
+    """The engine hands generation the retrieved adapters weighted as the merge says, per question."""
+    tiny.build()
+    seen = []
+    generate = type(tiny.runtime.generator).generate
+
+    def recording(self, prompts, max_new_tokens, factors=None, **kwargs):
+        seen.append(factors)
+        return generate(self, prompts, max_new_tokens, factors=factors, **kwargs)
+
+    monkeypatch.setattr(type(tiny.runtime.generator), "generate", recording)
+    question = "When was Velmora founded?"
+    tiny.ask(question, "prag", top_k=2)
+    halved = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("sum", 0.5))))
+    halved.ask(question, "prag", top_k=2)
+    scored = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("score"))))
+    scored.ask(question, "prag", top_k=2)
+    (name, (down, up)), *_ = seen[0].items()
+    torch.testing.assert_close(seen[1][name][0], down)  # the down factors are the adapters' own
+    torch.testing.assert_close(seen[1][name][1], 0.5 * up)  # the up factors carry the weights
+    hits = tiny.engine.retrieve_scored(question, 2)
+    weights = Merge("score").weights([score for _, score in hits])
+    rank = tiny.runtime.adapter_store.load(hits[0][0].content_hash).rank
+    torch.testing.assert_close(seen[2][name][1][:, :rank], weights[0] * up[:, :rank])
+    torch.testing.assert_close(seen[2][name][1][:, rank:], weights[1] * up[:, rank:])
+    assert weights[0] > weights[1]  # the better match weighs more

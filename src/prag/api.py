@@ -157,7 +157,8 @@ class Prag:
     def _new_engine(self, index: BM25Index | None, documents: list[Document]) -> Engine:
         cache = AdapterCache(self.runtime.adapter_store, self.settings.answer.adapter_cache_bytes)
         corpus = {d.id: d for d in documents}
-        return Engine(self.runtime.generator, index, corpus, cache, self.settings.answer, self.builder.augmentation)
+        start = self.runtime.start_adapter() if self.settings.answer.merge.start_once else None
+        return Engine(self.runtime.generator, index, corpus, cache, self.settings.answer, self.builder.augmentation, start)
 
     # A live collection (the HTTP service).
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 
+from prag.errors import InputError
+
 SEQUENCE_KINDS = ("passage", "rewrite", "alone", "document")
 LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
@@ -103,6 +105,60 @@ class AugmentConfig:
         return _digest(asdict(self))
 
 
+MERGE_WEIGHTINGS = ("sum", "mean", "score")
+
+
+@dataclass(frozen=True)
+class Merge:
+    """How the retrieved documents' adapters are combined: ΔW = Σ_j w_j·ΔW_j − c·ΔW_start (see `lora.merge`)."""
+
+    weighting: str = "sum"
+    """`sum`: w_j = α (the paper: α = 1, peft's `cat`); `mean`: w_j = α/k; `score`: w_j = α·k·σ_j/Σσ with σ the
+    retrieval scores, so the weights keep the plain sum's total and lean towards the better matches."""
+    alpha: float = 1.0
+    start_once: bool = False
+    """Count the start every document adapter trained from (a warm-up LoRA) once, not k times: each
+    ΔW_j carries it, so Σ_j w_j ΔW_j holds it Σ_j w_j times; (Σ_j w_j − 1) copies are taken away."""
+
+    def __post_init__(self) -> None:
+        if self.weighting not in MERGE_WEIGHTINGS:
+            raise ValueError(f"merge weighting must be one of {MERGE_WEIGHTINGS}, got {self.weighting!r}")
+        if not self.alpha > 0:
+            raise ValueError(f"merge alpha must be positive, got {self.alpha}")
+
+    @property
+    def label(self) -> str:
+        """`sum` (the paper's), `mean`, `score`, with `×α` when α ≠ 1 and `+start-once`: what reports print."""
+        alpha = "" if self.alpha == 1 else f"×{self.alpha:g}"
+        return f"{self.weighting}{alpha}{'+start-once' if self.start_once else ''}"
+
+    def weights(self, scores: list[float]) -> list[float]:
+        """w_j for k retrieved documents with retrieval scores σ_j (rank order)."""
+        k = len(scores)
+        if self.weighting == "mean":
+            return [self.alpha / k] * k
+        total = sum(scores)
+        if self.weighting == "score" and total > 0:
+            return [self.alpha * k * s / total for s in scores]
+        return [self.alpha] * k  # `sum`, and `score` when nothing matched (every σ is 0)
+
+
+PAPER_MERGE = Merge()
+"""Su et al. 2025: ΔW_merge = Σ_j ΔW_j."""
+
+
+def parse_merge(text: str) -> Merge:
+    """`sum`, `mean`, `score`, optionally `:ALPHA` and `+start-once`, e.g. `sum:0.5`, `score+start-once`."""
+    spec, once, rest = text.strip().partition("+")
+    weighting, _, alpha = spec.partition(":")
+    try:
+        if once and rest != "start-once":
+            raise ValueError(f"unknown option {'+' + rest!r}; the only one is +start-once")
+        return Merge(weighting, float(alpha) if alpha else 1.0, bool(once))
+    except ValueError as e:
+        raise InputError(f"--merge {text!r}: {e}") from None
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     """Online inference: Retrieve, Update, Generate."""
@@ -134,6 +190,8 @@ class AnswerConfig:
     """Words in DRAGIN's query: those the triggering token attends to most."""
     max_question_chars: int = 2_000
     """Longer questions are refused, by the CLI, the library and the HTTP service alike."""
+    merge: Merge = field(default_factory=Merge)
+    """How P-RAG, Combine and `auto` combine the retrieved adapters; the paper's plain sum by default."""
 
     def __post_init__(self) -> None:
         if self.prompt not in PROMPTS:

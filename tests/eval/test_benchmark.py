@@ -14,7 +14,7 @@ from prag.eval import report as reports
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval
 from prag.eval.warmup import run_warmup
 from prag.cli.main import app
-from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Settings
+from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Merge, Settings
 from prag.engine.da_rag import augmented_passage
 from prag.errors import InputError
 from prag.eval.run import METHODS, parse_methods
@@ -158,6 +158,13 @@ def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, ho
         run_eval(request, model=str(tiny_model_dir), settings=longer)
     # A batch size changes no answer.
     run_eval(request, model=str(tiny_model_dir), settings=replace(FAST, answer=replace(FAST.answer, batch_size=2)))
+    # Another merge of the adapters is another experiment, named in the folder and on every row.
+    mean = replace(FAST, answer=replace(FAST.answer, merge=Merge("mean")))
+    with pytest.raises(InputError, match="merge"):
+        run_eval(request, model=str(tiny_model_dir), settings=mean)
+    other = run_eval(replace(request, out=tmp_path / "mean", methods=[Mode.PRAG]), model=str(tiny_model_dir), settings=mean)
+    assert {r["merge"] for r in read_jsonl(other.parent / "predictions.jsonl")} == {"mean"}
+    assert "merge mean" in other.read_text().splitlines()[0]
 
 
 def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_model_dir, hotpot_file, tmp_path):

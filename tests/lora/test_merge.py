@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from prag.config import PAPER_MERGE, Merge, parse_merge
+from prag.errors import InputError
 from prag.lora import LoRAPlug, factors_for_batch
-from prag.lora.merge import PAPER_MERGE, Merge, parse_merge
+from prag.lora.merge import merged_set
 
 from .test_layer import TARGETS, load_tiny, random_adapter
 
@@ -39,7 +41,7 @@ def test_each_weighting_is_its_weighted_sum_exactly(plug, merge, scores, weights
     adapters = [random_adapter(plug, seed) for seed in range(3)]
     assert merge.weights(scores) == pytest.approx(weights)
     x = torch.randn(1, 4, next(iter(plug.layers.values())).in_features)
-    name, delta = applied(plug, [merge.merged(adapters, scores)], x)
+    name, delta = applied(plug, [merged_set(merge, adapters, scores)], x)
     expected = sum(w * a.delta_weight(name) for w, a in zip(weights, adapters))
     torch.testing.assert_close(delta, x @ expected.T, rtol=1e-5, atol=1e-6)
 
@@ -57,7 +59,7 @@ def test_the_start_is_counted_once(plug):
     ]
     x = torch.randn(1, 4, next(iter(plug.layers.values())).in_features)
     for merge, starts in ((Merge("sum", start_once=True), 1), (Merge("sum"), 3), (Merge("mean", start_once=True), 1)):
-        _, delta = applied(plug, [merge.merged(adapters, [1.0, 1.0, 1.0], start)], x)
+        _, delta = applied(plug, [merged_set(merge, adapters, [1.0, 1.0, 1.0], start)], x)
         weight = merge.weights([1.0] * 3)[0]
         expected = starts * start.delta_weight(name) + sum(weight * a.delta_weight(name) for a in learned)
         torch.testing.assert_close(delta, x @ expected.T, rtol=1e-4, atol=1e-5)
@@ -66,7 +68,7 @@ def test_the_start_is_counted_once(plug):
 def test_each_sequence_of_a_batch_keeps_its_own_weights(plug):
     a, b = random_adapter(plug, 1), random_adapter(plug, 2)
     x = torch.randn(2, 4, next(iter(plug.layers.values())).in_features)
-    sets = [Merge("score").merged([a, b], [3.0, 1.0]), PAPER_MERGE.merged([a, b], [3.0, 1.0])]
+    sets = [merged_set(Merge("score"), [a, b], [3.0, 1.0]), merged_set(PAPER_MERGE, [a, b], [3.0, 1.0])]
     name, delta = applied(plug, sets, x)
     first = 1.5 * a.delta_weight(name) + 0.5 * b.delta_weight(name)
     second = a.delta_weight(name) + b.delta_weight(name)
@@ -76,7 +78,7 @@ def test_each_sequence_of_a_batch_keeps_its_own_weights(plug):
 
 def test_the_paper_merge_passes_adapters_through_unchanged(plug):
     adapters = [random_adapter(plug, seed) for seed in range(2)]
-    assert all(m is a for m, a in zip(PAPER_MERGE.merged(adapters, [1.0, 2.0]), adapters))  # resident paths reused
+    assert all(m is a for m, a in zip(merged_set(PAPER_MERGE, adapters, [1.0, 2.0]), adapters))  # resident paths reused
 
 
 def test_merge_specs_parse_and_label():
@@ -84,5 +86,5 @@ def test_merge_specs_parse_and_label():
     assert parse_merge("sum:0.5").label == "sum×0.5"
     assert parse_merge("score+start-once") == Merge("score", start_once=True)
     for bad in ("median", "sum:x", "sum:-1", "sum+twice"):
-        with pytest.raises(ValueError):
+        with pytest.raises(InputError, match="--merge"):
             parse_merge(bad)

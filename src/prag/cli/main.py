@@ -21,7 +21,7 @@ from rich.table import Table  # noqa: E402
 
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
-from prag.config import INIT_KINDS, PRECISIONS, RECIPES, Settings  # noqa: E402
+from prag.config import INIT_KINDS, PRECISIONS, RECIPES, AnswerConfig, Settings, parse_merge  # noqa: E402
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
@@ -45,6 +45,7 @@ class GlobalOptions:
     model: str = "default"
     recipe: str = "default"
     precision: Optional[str] = None
+    merge: str = "sum"
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
@@ -57,7 +58,7 @@ class GlobalOptions:
             if self.precision not in PRECISIONS:
                 raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
             recipe = replace(recipe, precision=self.precision)
-        return Settings(recipe=recipe)
+        return Settings(recipe=recipe, answer=AnswerConfig(merge=parse_merge(self.merge)))
 
 
 given = GlobalOptions()
@@ -72,9 +73,13 @@ def global_options(
     precision: Annotated[
         Optional[str], typer.Option(help="Training arithmetic, overriding the recipe's: fp32 | bf16 (CPUs with avx512_bf16/amx).")
     ] = None,
+    merge: Annotated[
+        str, typer.Option(help="How retrieved adapters combine: sum (the paper's) | mean | score, [:ALPHA], [+start-once].")
+    ] = "sum",
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
+    given.merge = merge
 
 
 @app.command()

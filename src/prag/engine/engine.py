@@ -14,6 +14,7 @@ from prag.engine.flare import Flare
 from prag.engine.prompting import AnswerPrompt
 from prag.errors import DamagedError, InputError, NotBuiltError
 from prag.lora import LoRAAdapter, factors_for_batch
+from prag.lora.merge import merged_set
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
 from prag.types import Answer, Augmentation, Document, Mode
@@ -42,6 +43,7 @@ class Engine:
         adapters: AdapterLookup,
         config: AnswerConfig,
         augmentation: Callable[[Document], Augmentation | None] = lambda doc: None,
+        start: LoRAAdapter | None = None,
     ):
         self.generator = generator
         self._corpus = (index, documents)
@@ -49,6 +51,8 @@ class Engine:
         self.config = config
         self.augmentation = augmentation
         """A document's stored augmentation, for DA-RAG's context."""
+        self.start = start
+        """The adapter every document's adapter trained from (a warm-up LoRA), for a merge that counts it once."""
         self.prompt = AnswerPrompt(generator, config)
 
     @property
@@ -82,11 +86,13 @@ class Engine:
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             with _timed(timings, "retrieve"):
-                hits = [self.retrieve(q, top_k) if mode.retrieves else [] for q in questions]
+                scored = [self.retrieve_scored(q, top_k) if mode.retrieves else [] for q in questions]
+                hits = [[doc for doc, _ in found] for found in scored]
                 injected = [self.parametric(mode, docs) for docs in hits]
             with _timed(timings, "load"):
                 adapter_sets = [self.load_adapters(docs) for docs in injected]
             with _timed(timings, "merge"):
+                adapter_sets = [self._merged(a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
                 factors = factors_for_batch(adapter_sets) if any(adapter_sets) else None
             with _timed(timings, "generate"):
                 contexts = [self.context(mode, docs, set(d.id for d in used)) for docs, used in zip(hits, injected)]
@@ -101,6 +107,10 @@ class Engine:
             )
             for q, raw, docs, used in zip(questions, outputs, hits, injected)
         ]
+
+    def _merged(self, adapters: list[LoRAAdapter], documents: list[Document], scores: dict[Document, float]) -> list[LoRAAdapter]:
+        """The question's adapters as the configured merge combines them (the paper's plain sum by default)."""
+        return merged_set(self.config.merge, adapters, [scores[doc] for doc in documents], self.start)
 
     def parametric(self, mode: Mode, documents: list[Document]) -> list[Document]:
         """The retrieved documents a mode injects as adapters; `auto` takes those that have one."""
@@ -146,10 +156,14 @@ class Engine:
 
     def retrieve(self, query: str, top_k: int) -> list[Document]:
         """Retrieve: the top-k documents by BM25, in rank order."""
+        return [doc for doc, _ in self.retrieve_scored(query, top_k)]
+
+    def retrieve_scored(self, query: str, top_k: int) -> list[tuple[Document, float]]:
+        """The top-k documents with their BM25 scores, in rank order."""
         index, documents = self._corpus
         if index is None:
             raise NotBuiltError("the collection has no documents indexed: add some (and run `prag build`)")
-        return [documents[doc_id] for doc_id, _ in index.search(query, top_k)]
+        return [(documents[doc_id], score) for doc_id, score in index.search(query, top_k)]
 
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no

@@ -75,7 +75,9 @@ def run_eval(
     if request.init == "warmup" and any(m.uses_adapters for m in request.methods):
         prag = with_warmup(prag, request.dataset, examples)
     evaluation.open_run_folder(request.out, _identity(request, prag, corpus))
-    provenance = {"prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key}
+    provenance = {
+        "prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key, "merge": answer.merge.label,
+    }
 
     def answer_many(questions: list[str], mode: Mode) -> list[Answer]:
         # Looked up when answering: the engine holds the index, which exists only once the corpus is built.
@@ -103,6 +105,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
         aliases_sha256=sha256_file(aliases) if aliases else "",
         answer_digest=prompt_digest(settings.answer),
+        merge=settings.answer.merge.label,
     )
 
 

@@ -207,7 +207,8 @@ def render(results: dict) -> str:
     main = main_methods(results["methods"])
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
-        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']} · BM25 top-{run['top_k']}",
+        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']} · BM25 top-{run['top_k']}"
+        f" · recipe {run['recipe']['name']} · merge {run['merge']}",
         "",
         _corpus_line(run),
         *_unequal_questions_lines(main),

@@ -43,7 +43,9 @@ class RunIdentity:
     aliases_sha256: str
     """2Wiki's id_aliases.json beside the data file, which adds golds ("" when there is none)."""
     answer_digest: str
-    """The answer prompt as rendered, its worked examples and the generation settings."""
+    """The answer prompt as rendered, its worked examples and the generation settings (the merge among them)."""
+    merge: str
+    """How the retrieved adapters were combined (`sum` is the paper's), as reports print it."""
 
 
 def parse_methods(text: str) -> list[Mode]:
