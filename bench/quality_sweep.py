@@ -1,0 +1,138 @@
+"""The answer-quality sweep: settings are chosen on a dev slice of a benchmark file, and only the chosen
+ones are then run once on the test slice.
+
+Each setting (recipe × merge) is a `prag eval` run folder of its own holding P-RAG and Combine; one base
+folder per dataset and slice holds closed-book and Standard RAG. Every folder resumes, and adapters are
+shared by every run with the same model and recipe, so a merge setting reuses stored adapters (no
+retraining) and rerunning the same command continues where it stopped. The table per dataset and slice:
+method × setting, F1 and EM (paper protocol), the paired Δ F1 against Standard RAG with its 95 % bootstrap
+interval and questions won / lost, and seconds per question.
+
+Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
+reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
+
+  make qwen && .venv/bin/python bench/quality_sweep.py --model qwen-coder-0.5b --dataset hotpotqa \
+      --slice 100:150 --settings paper/sum,paper/mean,paper/score --home /tmp/sweep-home --out /tmp/sweep
+"""
+
+from __future__ import annotations
+
+from prag.process import configure_process
+
+configure_process()  # a benchmark is a process prag starts
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from prag.config import RECIPES, Settings, parse_merge  # noqa: E402
+from prag.eval import report  # noqa: E402
+from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
+from prag.progress import SilentProgress  # noqa: E402
+from prag.types import Mode  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FILES = {
+    "hotpotqa": DATA / "hotpotqa" / "HotpotQA_500_benchmark.json",
+    "2wikimultihopqa": DATA / "2wikimultihopqa" / "2WikiMultihopQA_500_benchmark.json",
+    "musique": DATA / "musique" / "musique_qa_100.json",
+}
+RESERVED = (300, 500)
+"""Questions never run, read or used for any decision."""
+BASE_METHODS = [Mode.CLOSED, Mode.RAG]
+PARAMETRIC = [Mode.PRAG, Mode.COMBINE]
+
+
+class StepLog:
+    """One line per stage on stderr, so a long sweep in a log shows where it is."""
+
+    def stage(self, name: str, total: int):
+        start = time.monotonic()
+        print(f"  {name}: {total} to do", file=sys.stderr, flush=True)
+        done = 0
+
+        def advance(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            if done == total or done % 10 == 0:
+                print(f"  {name}: {done}/{total} ({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
+
+        return advance
+
+
+def check_slice(span: tuple[int, int]) -> None:
+    start, end = span
+    if start < RESERVED[1] and end > RESERVED[0]:
+        raise SystemExit(f"--slice {start}:{end} reaches questions {RESERVED[0]}-{RESERVED[1] - 1}, which are reserved")
+
+
+def setting(spec: str, precision: str | None) -> tuple[str, Settings]:
+    """`RECIPE/MERGE`, e.g. `paper/sum` or `default/score+start-once`: a folder name and its settings."""
+    recipe_name, _, merge_spec = spec.partition("/")
+    recipe = RECIPES[recipe_name]
+    if precision:
+        recipe = replace(recipe, precision=precision)
+    merge = parse_merge(merge_spec or "sum")
+    settings = Settings(recipe=recipe)
+    settings = replace(settings, answer=replace(settings.answer, merge=merge))
+    name = f"{recipe_name}{'-' + precision if precision else ''}-{merge.label.replace('×', 'x').replace('+', '-')}"
+    return name, settings
+
+
+def evaluate(args, folder: Path, methods: list[Mode], settings: Settings) -> Path:
+    print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
+    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, questions=args.slice)
+    progress = StepLog() if args.verbose else SilentProgress()
+    return run_eval(request, args.home, args.model, settings, progress).parent
+
+
+def table(base: Path, folders: list[tuple[str, Path]]) -> str:
+    lines = [
+        "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | s/question |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = [(m, "–", base) for m in ("closed", "rag")] + [(m.value, name, f) for name, f in folders for m in PARAMETRIC]
+    for method, name, folder in rows:
+        summary = next((s for s in report.summarize(folder)["methods"] if s["method"] == method), None)
+        if summary is None:
+            continue
+        total = summary["scores"]["paper"]["total"]
+        delta = "–"
+        won = "–"
+        if method != "rag":
+            d = report.compare((folder, method, None), (base, "rag", None))["paper"]["difference"]
+            low, high = d["interval"]
+            delta, won = f"{d['delta']:+.1f} [{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}"
+        seconds = summary["seconds_per_question"]["total"]
+        lines.append(f"| {method} | {name} | {total['f1']:.1f} | {total['em']:.1f} | {delta} | {won} | {seconds:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="qwen-coder-0.5b")
+    parser.add_argument("--dataset", choices=sorted(FILES), default="hotpotqa")
+    parser.add_argument("--slice", type=parse_slice, default=(100, 150), help="START:END, e.g. 100:200 (dev) or 0:100 (test)")
+    parser.add_argument("--settings", default="paper/sum", help="comma-separated RECIPE/MERGE, e.g. paper/sum,paper/mean")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default=None, help="training arithmetic for every setting")
+    parser.add_argument("--home", type=Path, default=None, help="PRAG_HOME: adapters and augmentations are cached here")
+    parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
+    parser.add_argument("--verbose", action="store_true", help="a line per stage and every 10 items")
+    args = parser.parse_args()
+    check_slice(args.slice)
+    start, end = args.slice
+    prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
+    base = evaluate(args, args.out / f"{prefix}-base", BASE_METHODS, Settings())
+    folders = []
+    for spec in args.settings.split(","):
+        name, settings = setting(spec.strip(), args.precision)
+        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", PARAMETRIC, settings)))
+    text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
+    (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
