@@ -27,9 +27,10 @@ import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prag.config import RECIPES, Settings, parse_merge  # noqa: E402
+from prag.config import PRECISIONS, RECIPES, Settings, parse_merge  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
+from prag.cli.progress import LogProgress  # noqa: E402
 from prag.progress import SilentProgress  # noqa: E402
 from prag.types import Mode  # noqa: E402
 
@@ -45,23 +46,6 @@ BASE_METHODS = [Mode.CLOSED, Mode.RAG]
 PARAMETRIC = [Mode.PRAG, Mode.COMBINE]
 
 
-class StepLog:
-    """One line per stage on stderr, so a long sweep in a log shows where it is."""
-
-    def stage(self, name: str, total: int):
-        start = time.monotonic()
-        print(f"  {name}: {total} to do", file=sys.stderr, flush=True)
-        done = 0
-
-        def advance(n: int = 1) -> None:
-            nonlocal done
-            done += n
-            if done == total or done % 10 == 0:
-                print(f"  {name}: {done}/{total} ({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
-
-        return advance
-
-
 def check_slice(span: tuple[int, int]) -> None:
     start, end = span
     if start < RESERVED[1] and end > RESERVED[0]:
@@ -69,7 +53,7 @@ def check_slice(span: tuple[int, int]) -> None:
 
 
 def setting(spec: str, precision: str | None) -> tuple[str, Settings]:
-    """`RECIPE/MERGE`, e.g. `paper/sum` or `default/score+start-once`: a folder name and its settings."""
+    """`RECIPE/MERGE`, e.g. `paper/sum` or `paper/score:0.5`: a folder name and its settings."""
     recipe_name, _, merge_spec = spec.partition("/")
     recipe = RECIPES[recipe_name]
     if precision:
@@ -84,7 +68,7 @@ def setting(spec: str, precision: str | None) -> tuple[str, Settings]:
 def evaluate(args, folder: Path, methods: list[Mode], settings: Settings) -> Path:
     print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
     request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, questions=args.slice)
-    progress = StepLog() if args.verbose else SilentProgress()
+    progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
     return run_eval(request, args.home, args.model, settings, progress).parent
 
 
@@ -116,10 +100,10 @@ def main() -> None:
     parser.add_argument("--dataset", choices=sorted(FILES), default="hotpotqa")
     parser.add_argument("--slice", type=parse_slice, default=(100, 150), help="START:END, e.g. 100:200 (dev) or 0:100 (test)")
     parser.add_argument("--settings", default="paper/sum", help="comma-separated RECIPE/MERGE, e.g. paper/sum,paper/mean")
-    parser.add_argument("--precision", choices=("fp32", "bf16"), default=None, help="training arithmetic for every setting")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="training arithmetic for every setting")
     parser.add_argument("--home", type=Path, default=None, help="PRAG_HOME: adapters and augmentations are cached here")
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
-    parser.add_argument("--verbose", action="store_true", help="a line per stage and every 10 items")
+    parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     check_slice(args.slice)
     start, end = args.slice

@@ -84,3 +84,16 @@ def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny,
     torch.testing.assert_close(seen[2][name][1][:, :rank], weights[0] * up[:, :rank])
     torch.testing.assert_close(seen[2][name][1][:, rank:], weights[1] * up[:, rank:])
     assert weights[0] > weights[1]  # the better match weighs more
+
+
+def test_a_merge_that_counts_a_warm_up_once_needs_a_warm_up(tiny):
+    tiny.build()
+    once = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("sum", start_once=True))))
+    with pytest.raises(InputError, match="--init warmup"):
+        once.ask("When was Velmora founded?", "prag")
+
+
+def test_questions_that_are_not_text_are_refused(tiny):
+    tiny.build()
+    with pytest.raises(InputError, match="lone surrogate"):
+        tiny.ask("Why \udcff?", "closed")  # what a command line makes of an undecodable byte

@@ -72,7 +72,7 @@ class Prag:
         """Adds every document of every file, or nothing if any file has a bad line."""
         if not paths:
             raise InputError("no files given")
-        self._require_writable()
+        self.require_writable()
         ingested = read_files([Path(p) for p in paths], self.settings.ingest)
         source = ",".join(map(str, paths))
         result = self.catalog.add_documents(self.collection, ingested.documents, source, ingested.chunk_of)
@@ -82,7 +82,7 @@ class Prag:
 
     def add_documents(self, documents: list[Document], source: str) -> AddReport:
         """Adds already-made documents (e.g. a benchmark's paragraphs) in one transaction."""
-        self._require_writable()
+        self.require_writable()
         result = self.catalog.add_documents(self.collection, documents, source=source)
         return AddReport(result.added, result.unchanged)
 
@@ -91,7 +91,7 @@ class Prag:
 
     def build(self, progress: Progress = SilentProgress(), encode: bool = True, augment: bool = True, only=None) -> BuildReport:
         """Indexes, then augments and encodes every document not yet done (or only the ids in `only`)."""
-        self._require_writable()
+        self.require_writable()
         report = self.builder.build(progress, encode, augment, only)
         if report.reindexed:
             self._engine = None
@@ -151,13 +151,16 @@ class Prag:
         """An engine with no collection behind it, for closed-book answers."""
         return self._new_engine(None, [])
 
-    def _require_writable(self) -> None:
+    def require_writable(self) -> None:
+        """Refuses, saying why, to change a collection whose home this process cannot write."""
         sqlite.require_writable(self.catalog.db)
 
     def _new_engine(self, index: BM25Index | None, documents: list[Document]) -> Engine:
         cache = AdapterCache(self.runtime.adapter_store, self.settings.answer.adapter_cache_bytes)
         corpus = {d.id: d for d in documents}
         start = self.runtime.start_adapter() if self.settings.answer.merge.start_once else None
+        if self.settings.answer.merge.start_once and start is None:
+            raise InputError("--merge +start-once counts a warm-up start once: it needs adapters that start from one (--init warmup)")
         return Engine(self.runtime.generator, index, corpus, cache, self.settings.answer, self.builder.augmentation, start)
 
     # A live collection (the HTTP service).
@@ -169,7 +172,7 @@ class Prag:
     def submit(self, documents: list[Document]) -> list[EncodingJob]:
         """Adds documents (all or nothing) and indexes them at once; those without an adapter for this
         model and recipe are queued for the background encoder, the others are `encoded` already."""
-        self._require_writable()
+        self.require_writable()
         self.catalog.add_documents(self.collection, documents, source="service")
         known = {d.id for d in documents if self.runtime.adapter_store.has(d.content_hash)}
         self.builder.queue.enqueue(self.collection, sorted(known), JobState.ENCODED)
@@ -180,7 +183,7 @@ class Prag:
     def delete(self, doc_id: str) -> bool:
         """Removes a document, its index entry and — unless other documents share its content — its
         augmentations and adapter. False when there is no such document."""
-        self._require_writable()
+        self.require_writable()
         content_hash = self.catalog.delete_document(self.collection, doc_id)
         if content_hash is None:
             return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 
 from prag.errors import InputError
@@ -123,8 +124,8 @@ class Merge:
     def __post_init__(self) -> None:
         if self.weighting not in MERGE_WEIGHTINGS:
             raise ValueError(f"merge weighting must be one of {MERGE_WEIGHTINGS}, got {self.weighting!r}")
-        if not self.alpha > 0:
-            raise ValueError(f"merge alpha must be positive, got {self.alpha}")
+        if not (self.alpha > 0 and math.isfinite(self.alpha)):
+            raise ValueError(f"merge alpha must be a positive number, got {self.alpha}")
 
     @property
     def label(self) -> str:
@@ -214,8 +215,6 @@ class ServiceConfig:
 
     max_body_bytes: int = 2 * 2**20
     max_documents_per_request: int = 100
-    max_document_chars: int = IngestConfig.max_document_chars
-    """Ingest's bound: a client's document is refused where a file's would be chunked."""
     max_id_chars: int = 256
     max_title_chars: int = 1_000
     max_top_k: int = 10

@@ -236,6 +236,25 @@ def test_a_slice_evaluates_exactly_its_questions(tiny_model_dir, hotpot_file, tm
     with pytest.raises(InputError, match="no questions in the slice"):
         evaluate(tiny_model_dir, hotpot_file, tmp_path / "past", methods=[Mode.CLOSED], limit=None, questions=(50, 60))
     assert not (tmp_path / "bad").exists() and not (tmp_path / "both").exists()
+    # A dev slice and a test slice never share a folder, so no report mixes them.
+    with pytest.raises(InputError, match="questions"):
+        evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=None, questions=(0, 2))
+    with pytest.raises(InputError, match="questions"):
+        evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=2)
+
+
+def test_folders_of_an_older_prag_are_one_line_errors(tiny_model_dir, hotpot_file, tmp_path):
+    out = tmp_path / "old"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=2)
+    stored = json.loads((out / "run.json").read_text())
+    del stored["merge"]
+    (out / "run.json").write_text(json.dumps(stored))
+    for call in (lambda: reports.write(out), lambda: evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=2)):
+        with pytest.raises(InputError, match="older prag"):
+            call()
+    (out / "run.json").write_text("{not json")
+    with pytest.raises(InputError, match="damaged"):
+        reports.write(out)
 
 
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):

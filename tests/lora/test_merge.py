@@ -85,6 +85,6 @@ def test_merge_specs_parse_and_label():
     assert parse_merge("sum") == PAPER_MERGE and PAPER_MERGE.label == "sum"
     assert parse_merge("sum:0.5").label == "sum×0.5"
     assert parse_merge("score+start-once") == Merge("score", start_once=True)
-    for bad in ("median", "sum:x", "sum:-1", "sum+twice"):
+    for bad in ("median", "sum:x", "sum:-1", "sum:inf", "sum:nan", "sum+twice"):
         with pytest.raises(InputError, match="--merge"):
             parse_merge(bad)

@@ -11,14 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from prag import Prag
-from prag.config import AnswerConfig, ServiceConfig
+from prag.config import AnswerConfig, IngestConfig, ServiceConfig
 from prag.server.app import create_app
 from prag.server.schemas import DocumentOut, request_bodies
 from prag.server.service import Service
 from prag.types import JobState, Mode
 from tests.conftest import FAST
 
-CUSTOM = ServiceConfig(max_documents_per_request=2, max_document_chars=50, max_top_k=2, max_page=5)
+CUSTOM = ServiceConfig(max_documents_per_request=2, max_top_k=2, max_page=5)
+CUSTOM_INGEST = IngestConfig(max_document_chars=50)
 CUSTOM_QUESTION_CHARS = 30
 
 
@@ -27,8 +28,8 @@ def docs(*ids: str) -> dict:
 
 
 @contextmanager
-def running(tiny_model_dir, service_config: ServiceConfig, answer: AnswerConfig = FAST.answer):
-    prag = Prag(model=str(tiny_model_dir), settings=replace(FAST, service=service_config, answer=answer))
+def running(tiny_model_dir, service_config: ServiceConfig, answer: AnswerConfig = FAST.answer, ingest: IngestConfig = FAST.ingest):
+    prag = Prag(model=str(tiny_model_dir), settings=replace(FAST, service=service_config, answer=answer, ingest=ingest))
     service = Service(prag)
     try:
         with TestClient(create_app(service)) as client:  # runs the lifespan: the service starts and stops
@@ -42,7 +43,7 @@ def running(tiny_model_dir, service_config: ServiceConfig, answer: AnswerConfig 
 
 @pytest.fixture
 def custom(tiny_model_dir):
-    with running(tiny_model_dir, CUSTOM, replace(FAST.answer, max_question_chars=CUSTOM_QUESTION_CHARS)) as client:
+    with running(tiny_model_dir, CUSTOM, replace(FAST.answer, max_question_chars=CUSTOM_QUESTION_CHARS), CUSTOM_INGEST) as client:
         yield client
 
 
@@ -106,7 +107,7 @@ def test_openapi_of_the_default_limits_differs(default):
     schemas = default.get("/openapi.json").json()["components"]["schemas"]
     limits = ServiceConfig()
     assert schemas["DocumentsIn"]["properties"]["documents"]["maxItems"] == limits.max_documents_per_request
-    assert schemas["DocumentIn"]["properties"]["text"]["maxLength"] == limits.max_document_chars
+    assert schemas["DocumentIn"]["properties"]["text"]["maxLength"] == IngestConfig().max_document_chars
     assert schemas["AskIn"]["properties"]["question"]["maxLength"] == AnswerConfig().max_question_chars
     assert schemas["AskIn"]["properties"]["top_k"]["maximum"] == limits.max_top_k
 
@@ -121,7 +122,7 @@ def test_schema_enums_are_the_shared_vocabulary(custom):
 
 
 def test_request_models_enums_without_an_app():
-    ask = request_bodies(ServiceConfig(), AnswerConfig()).ask_in.model_json_schema()
+    ask = request_bodies(ServiceConfig(), AnswerConfig(), IngestConfig()).ask_in.model_json_schema()
     mode = ask["$defs"][ask["properties"]["mode"]["$ref"].rsplit("/", 1)[-1]]
     assert mode["enum"] == [m.value for m in Mode if m.served] == ["closed", "rag", "prag", "combine", "auto"]
     out = DocumentOut.model_json_schema()

@@ -90,3 +90,16 @@ def test_collections_are_separate(catalog):
     docs, origin = chunks("x", 2)
     catalog.add_documents("two", docs, "b", origin)
     assert catalog.documents("one") == [doc("x#2")]
+
+
+def test_chunks_stored_without_an_origin_are_taken_back_by_their_own_file(catalog):
+    """A catalogue written before origins were recorded holds its chunks with none: adding the same file
+    again keeps them (and records their origin), while another file's chunk still may not take them."""
+    docs, origin = chunks("x", 2)
+    catalog.add_documents("c", docs, "docs.jsonl")  # as stored before: no origins
+    assert catalog.add_documents("c", docs, "docs.jsonl", origin).unchanged == ["x#1", "x#2"]
+    assert stored(catalog) == [("x#1", "x"), ("x#2", "x")]
+    catalog.add_documents("d", [doc("y#2")], "mine.jsonl")
+    other, other_origin = chunks("y", 2)
+    with pytest.raises(InputError, match="would replace document 'y#2'"):
+        catalog.add_documents("d", other, "theirs.jsonl", other_origin)

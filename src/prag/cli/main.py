@@ -21,7 +21,7 @@ from rich.table import Table  # noqa: E402
 
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
-from prag.config import INIT_KINDS, PRECISIONS, RECIPES, AnswerConfig, Settings, parse_merge  # noqa: E402
+from prag.config import INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, Settings, parse_merge  # noqa: E402
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
@@ -71,10 +71,10 @@ def global_options(
     model: Annotated[str, typer.Option(help="default | qwen-coder-0.5b | path to a Hugging Face folder.")] = "default",
     recipe: Annotated[str, typer.Option(help=f"Encoding recipe: {' | '.join(RECIPES)}.")] = "default",
     precision: Annotated[
-        Optional[str], typer.Option(help="Training arithmetic, overriding the recipe's: fp32 | bf16 (CPUs with avx512_bf16/amx).")
+        Optional[str], typer.Option(help=f"Training arithmetic, overriding the recipe's: {' | '.join(PRECISIONS)} (bf16: CPUs with avx512_bf16/amx).")
     ] = None,
     merge: Annotated[
-        str, typer.Option(help="How retrieved adapters combine: sum (the paper's) | mean | score, [:ALPHA], [+start-once].")
+        str, typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once].")
     ] = "sum",
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
@@ -112,7 +112,7 @@ def ask(
         Optional[Path], typer.Option("--questions", help="A file of questions: one per line, or JSONL with a \"question\" field.")
     ] = None,
     mode: Annotated[str, typer.Option(help=" | ".join(m.value for m in Mode))] = Mode.PRAG.value,
-    top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
+    top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = AnswerConfig.top_k,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
 ) -> None:
     """Answer questions: Retrieve, Update, Generate. A file of questions is answered in batches."""
@@ -178,17 +178,17 @@ def eval_(
         Optional[str], typer.Option("--slice", help="Evaluate questions START:END (file order, END excluded), e.g. 100:200.")
     ] = None,
     methods: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(METHODS)}.")] = ",".join(METHODS),
-    init: Annotated[str, typer.Option(help="Adapter initialisation: random | warmup (after `prag warmup`).")] = "random",
+    init: Annotated[str, typer.Option(help=f"Adapter initialisation: {' | '.join(INIT_KINDS)} (warmup: after `prag warmup`).")] = INIT_KINDS[0],
     corpus: Annotated[Optional[Path], typer.Option(help="Retrieval corpus for datasets without passages (JSONL/.txt/.md).")] = None,
-    prompt: Annotated[Optional[str], typer.Option(help="short | cot (default: cot on multi-hop datasets).")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = 3,
+    prompt: Annotated[Optional[str], typer.Option(help=f"{' | '.join(PROMPTS)} (default: cot on multi-hop datasets).")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = AnswerConfig.top_k,
     model: Annotated[Optional[str], typer.Option(help="As the global --model, which it overrides.")] = None,
 ) -> None:
     """Evaluate methods on a benchmark (resumable); writes predictions.jsonl, results.json, report.md, plots."""
     model = model or given.model
     with _errors(), progress_on(console) as progress:
-        out = out or Path("runs") / f"{dataset}-{Path(model).name}"
         span = parse_slice(questions) if questions is not None else None
+        out = out or Path("runs") / ("-".join([dataset, Path(model).name, *map(str, span or ())]))
         request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k, span)
         path = run_eval(request, given.home, model, given.settings(), progress)
     typer.echo(path.read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ from prag.engine.dragin import Dragin
 from prag.engine.flare import Flare
 from prag.engine.prompting import AnswerPrompt
 from prag.errors import DamagedError, InputError, NotBuiltError
+from prag.ingest import require_unicode
 from prag.lora import LoRAAdapter, factors_for_batch
 from prag.lora.merge import merged_set
 from prag.model.generate import Generator
@@ -190,6 +191,7 @@ class Engine:
 def validate_question(question: str, max_chars: int) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("the question is empty")
+    require_unicode(question, "the question", "question")  # e.g. a command line's undecodable byte
     if len(question) > max_chars:
         raise InputError(f"the question has {len(question)} characters; the limit is {max_chars}")
     return question.strip()

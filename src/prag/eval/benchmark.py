@@ -106,6 +106,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         aliases_sha256=sha256_file(aliases) if aliases else "",
         answer_digest=prompt_digest(settings.answer),
         merge=settings.answer.merge.label,
+        questions=f"{request.questions[0]}:{request.questions[1]}" if request.questions else "first",
     )
 
 

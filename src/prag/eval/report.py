@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 from collections import defaultdict
@@ -11,7 +10,7 @@ from pathlib import Path
 from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
 from prag.eval.records import NO_INIT, row_key, score_generation
-from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, RUN
+from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, read_run
 from prag.store.files import read_jsonl, write_json_atomic
 
 PROTOCOL = "paper"
@@ -46,9 +45,7 @@ def summarize(out: Path) -> dict:
 
 
 def _read_run(out: Path) -> dict:
-    if not (out / RUN).is_file():
-        raise InputError(f"{out} is not an evaluation folder (no {RUN})")
-    return json.loads((out / RUN).read_text())
+    return read_run(out)
 
 
 def _distinct(rows: list[dict]) -> list[dict]:

@@ -46,6 +46,9 @@ class RunIdentity:
     """The answer prompt as rendered, its worked examples and the generation settings (the merge among them)."""
     merge: str
     """How the retrieved adapters were combined (`sum` is the paper's), as reports print it."""
+    questions: str
+    """`first` for the first N questions (a later run may extend the folder to more), or `START:END` for a
+    slice: a dev slice and a test slice never share a folder, so no report mixes them."""
 
 
 def parse_methods(text: str) -> list[Mode]:
@@ -60,13 +63,28 @@ def open_run_folder(out: Path, identity: RunIdentity) -> None:
     """Creates the folder, or checks that an existing one holds the same experiment."""
     path = out / RUN
     if path.is_file():
-        stored = json.loads(path.read_text())
+        stored = read_run(out)
         mine = json.loads(json.dumps(asdict(identity)))  # tuples come back from JSON as lists
         differs = sorted(k for k in mine if stored.get(k) != mine[k])
         if differs:
             raise InputError(f"{out} holds a run with different {', '.join(differs)}; choose another --out folder")
         return
     write_json_atomic(path, asdict(identity))
+
+
+def read_run(out: Path) -> dict:
+    """A folder's run.json; a folder written by an older prag (missing fields) or damaged is a one-line error."""
+    path = out / RUN
+    if not path.is_file():
+        raise InputError(f"{out} is not an evaluation folder (no {RUN})")
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path} is damaged ({e}): evaluate into another --out folder") from None
+    missing = [name for name in RunIdentity.__dataclass_fields__ if not isinstance(stored, dict) or name not in stored]
+    if missing:
+        raise InputError(f"{out} was written by an older prag (no {', '.join(missing)} in {RUN}): evaluate into another --out folder")
+    return stored
 
 
 class Evaluation:

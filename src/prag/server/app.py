@@ -31,7 +31,8 @@ def create_app(service: Service) -> FastAPI:
 
     app = FastAPI(title="prag", version=__version__, summary="Parametric RAG over a live collection", lifespan=lifespan)
     app.state.service = service
-    bodies = request_bodies(service.config, service.prag.settings.answer)
+    settings = service.prag.settings
+    bodies = request_bodies(service.config, settings.answer, settings.ingest)
     for router in (documents.router(bodies), ask.router(bodies), ops.router):
         app.include_router(router)
     for error, status in STATUS_OF.items():

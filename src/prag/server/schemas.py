@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prag.config import AnswerConfig, ServiceConfig
+from prag.config import AnswerConfig, IngestConfig, ServiceConfig
 from prag.types import JobState, Mode
 
 AskMode = Enum("AskMode", {m.name: m.value for m in Mode if m.served}, type=str)
@@ -98,13 +98,15 @@ class RequestBodies:
 
 
 @lru_cache
-def request_bodies(limits: ServiceConfig, answer: AnswerConfig) -> RequestBodies:
+def request_bodies(limits: ServiceConfig, answer: AnswerConfig, ingest: IngestConfig) -> RequestBodies:
+    """The request models for the limits given: the service's own, the question limit every face shares,
+    and the document bound ingest applies (a client's document over it is refused where a file's is chunked)."""
     class DocumentIn(_Strict):
         id: str | None = Field(
             None, min_length=1, max_length=limits.max_id_chars, pattern=NOT_BLANK, description="Opaque; default: a content hash."
         )
         title: str = Field("", max_length=limits.max_title_chars)
-        text: str = Field(min_length=1, max_length=limits.max_document_chars, pattern=NOT_BLANK)
+        text: str = Field(min_length=1, max_length=ingest.max_document_chars, pattern=NOT_BLANK)
 
     class DocumentsIn(_Strict):
         documents: list[DocumentIn] = Field(min_length=1, max_length=limits.max_documents_per_request)

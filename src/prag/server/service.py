@@ -18,6 +18,7 @@ from prag.types import Answer, Document, JobState, Mode
 
 class Service:
     def __init__(self, prag: Prag, token: str | None = None):
+        prag.require_writable()  # the service queues, encodes and indexes as it runs
         self.prag = prag
         self.config: ServiceConfig = prag.settings.service
         self.token = token

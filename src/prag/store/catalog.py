@@ -51,8 +51,9 @@ class Catalog:
                     (collection, doc.id),
                 ).fetchone()
                 if row is not None:
-                    _require_same_origin(doc.id, chunk_of.get(doc.id), row)
+                    _require_same_origin(doc.id, chunk_of.get(doc.id), row, source)
                     if row["content_hash"] == doc.content_hash:
+                        self._record_origin(collection, doc.id, chunk_of.get(doc.id), row)
                         unchanged.append(doc.id)
                         continue
                 self.db.execute(
@@ -68,6 +69,11 @@ class Catalog:
             self.db.execute("ROLLBACK")
             raise
         return AddResult(added, unchanged, removed)
+
+    def _record_origin(self, collection: str, doc_id: str, origin: str | None, stored: sqlite3.Row) -> None:
+        """A chunk stored before origins were recorded learns its document when it is added again."""
+        if origin != stored["chunk_of"]:
+            self.db.execute("UPDATE documents SET chunk_of = ? WHERE collection = ? AND id = ?", (origin, collection, doc_id))
 
     def _remove_earlier_pieces(self, collection: str, documents: list[Document], chunk_of: Mapping[str, str]) -> list[str]:
         """Rows of the same documents that the new ones do not carry on: a chunk beyond the new count, the
@@ -148,9 +154,12 @@ class Catalog:
         return {r[0] for r in rows}
 
 
-def _require_same_origin(doc_id: str, origin: str | None, stored: sqlite3.Row) -> None:
-    """A document may replace itself, and a chunk its own earlier text; two different documents never share an id."""
-    if origin == stored["chunk_of"]:
+def _require_same_origin(doc_id: str, origin: str | None, stored: sqlite3.Row, source: str) -> None:
+    """A document may replace itself, and a chunk its own earlier text; two different documents never share an id.
+    A row of no recorded origin added from the same files is taken to be this chunk's earlier self: chunks
+    stored before origins were recorded have none, and two documents of one id in one file are refused
+    when the file is read."""
+    if origin == stored["chunk_of"] or (stored["chunk_of"] is None and origin is not None and stored["source"] == source):
         return
     new, old = _describe(doc_id, origin), _describe(doc_id, stored["chunk_of"])
     raise InputError(
