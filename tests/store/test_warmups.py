@@ -105,3 +105,15 @@ def test_warmups_of_another_model_are_apart(tmp_path):
     root = tmp_path / "warmups"
     save(WarmupStore(root, "model-a"))
     assert WarmupStore(root, "model-b").find("hotpotqa", DEFAULT_RECIPE, SOURCE) is None
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"digest": 7}'])
+def test_a_garbled_pointer_is_trained_again_and_named_when_read(warmups, content):
+    save(warmups)
+    pointer = next(warmups.adapters.folder.glob("hotpotqa-*.json"))
+    pointer.write_text(content)
+    assert warmups.find("hotpotqa", DEFAULT_RECIPE, SOURCE) is None  # `prag warmup` trains it again
+    with pytest.raises(NotBuiltError, match="damaged.*prag warmup"):
+        warmups.record("hotpotqa", DEFAULT_RECIPE)
+    save(warmups)  # and the pointer written anew is read as before
+    assert warmups.find("hotpotqa", DEFAULT_RECIPE, SOURCE) == warmups.record("hotpotqa", DEFAULT_RECIPE)["digest"]

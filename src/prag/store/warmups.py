@@ -3,15 +3,14 @@ file per name and documents' recipe saying which digest that name means and what
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from prag.config import Recipe
-from prag.errors import NotBuiltError
+from prag.errors import DamagedError, NotBuiltError
 from prag.lora.adapter import LoRAAdapter
 from prag.store.adapters import AdapterStore, adapter_digest
-from prag.store.files import write_json_atomic
+from prag.store.files import read_json_object, write_json_atomic
 
 
 class WarmupStore:
@@ -31,9 +30,13 @@ class WarmupStore:
         path = self._pointer(name, recipe)
         if not path.is_file():
             return None
-        record = json.loads(path.read_text())
+        try:
+            record = read_json_object(path, f"the warm-up pointer {path.name}")
+        except DamagedError:
+            return None  # trained again, and the pointer written anew
         same = all(record.get(key) == value for key, value in source.items())
-        return record["digest"] if same and self.adapters.has(record["digest"]) else None
+        digest = record.get("digest")
+        return digest if same and isinstance(digest, str) and self.adapters.has(digest) else None
 
     def record(self, name: str, recipe: Recipe) -> dict:
         """The digest of the warm-up named `name` for documents trained with `recipe`, and its questions."""
@@ -43,7 +46,13 @@ class WarmupStore:
                 f"no warm-up LoRA named {name!r} for this model and the {recipe.name!r} recipe: "
                 "run `prag warmup` first, with the same --model and --recipe"
             )
-        return json.loads(path.read_text())
+        try:
+            record = read_json_object(path, f"the warm-up pointer {path.name}")
+        except DamagedError as e:
+            raise DamagedError(f"{e}: run `prag warmup` again") from None
+        if not isinstance(record.get("digest"), str) or not isinstance(record.get("question_hashes"), list):
+            raise DamagedError(f"the warm-up pointer {path.name} is damaged (it names no warm-up LoRA): run `prag warmup` again")
+        return record
 
     def load(self, digest: str) -> LoRAAdapter:
         if not self.adapters.has(digest):
