@@ -24,10 +24,10 @@ configure_process()  # a benchmark is a process prag starts
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import replace  # noqa: E402
+from dataclasses import fields, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prag.config import PRECISIONS, RECIPES, Settings, parse_merge  # noqa: E402
+from prag.config import PRECISIONS, RECIPES, Recipe, Settings, parse_merge  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
@@ -52,22 +52,46 @@ def check_slice(span: tuple[int, int]) -> None:
         raise SystemExit(f"--slice {start}:{end} reaches questions {RESERVED[0]}-{RESERVED[1] - 1}, which are reserved")
 
 
-def setting(spec: str, precision: str | None) -> tuple[str, Settings]:
-    """`RECIPE/MERGE`, e.g. `paper/sum` or `paper/score:0.5`: a folder name and its settings."""
-    recipe_name, _, merge_spec = spec.partition("/")
+def setting(spec: str, precision: str | None) -> tuple[str, Settings, int]:
+    """`RECIPE[@FIELD=VALUE…]/MERGE[/kN]`, e.g. `paper/sum`, `paper/score:0.5`, `paper/sum/k1`,
+    `authors@epochs=2@learning_rate=1e-3/mean`: a folder name, its settings and its top-k (3 unless kN).
+    An override changes one field of the named recipe (and so its adapters); the base folder's RAG keeps
+    top-3 whatever a setting's k, so every Δ is against the same RAG."""
+    recipe_spec, _, rest = spec.partition("/")
+    merge_spec, _, k_spec = rest.partition("/")
+    if k_spec and not (k_spec.startswith("k") and k_spec[1:].isdigit() and int(k_spec[1:]) >= 1):
+        raise SystemExit(f"{spec!r}: the third part is kN, e.g. k1")
+    top_k = int(k_spec[1:]) if k_spec else 3
+    recipe_name, *overrides = recipe_spec.split("@")
     recipe = RECIPES[recipe_name]
+    for override in overrides:
+        key, _, value = override.partition("=")
+        recipe = replace(recipe, **{key: field_value(recipe, key, value)})
     if precision:
         recipe = replace(recipe, precision=precision)
     merge = parse_merge(merge_spec or "sum")
     settings = Settings(recipe=recipe)
     settings = replace(settings, answer=replace(settings.answer, merge=merge))
-    name = f"{recipe_name}{'-' + precision if precision else ''}-{merge.label.replace('×', 'x').replace('+', '-')}"
-    return name, settings
+    label = recipe_spec.replace("@", "-").replace("=", "")
+    name = f"{label}{'-' + precision if precision else ''}-{merge.label.replace('×', 'x').replace('+', '-')}"
+    return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
 
 
-def evaluate(args, folder: Path, methods: list[Mode], settings: Settings) -> Path:
+def field_value(recipe: Recipe, key: str, text: str) -> object:
+    """`text` as the type of the recipe's field `key`: int, float, bool (true/false) or text."""
+    if key not in {f.name for f in fields(Recipe)}:
+        raise SystemExit(f"a recipe has no field {key!r}")
+    current = getattr(recipe, key)
+    if isinstance(current, bool):
+        return text.lower() == "true"
+    if isinstance(current, tuple):
+        return tuple(text.split("+"))
+    return type(current)(text)
+
+
+def evaluate(args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3) -> Path:
     print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
-    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, questions=args.slice)
+    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice)
     progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
     return run_eval(request, args.home, args.model, settings, progress).parent
 
@@ -99,7 +123,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen-coder-0.5b")
     parser.add_argument("--dataset", choices=sorted(FILES), default="hotpotqa")
     parser.add_argument("--slice", type=parse_slice, default=(100, 150), help="START:END, e.g. 100:200 (dev) or 0:100 (test)")
-    parser.add_argument("--settings", default="paper/sum", help="comma-separated RECIPE/MERGE, e.g. paper/sum,paper/mean")
+    parser.add_argument("--settings", default="paper/sum", help="comma-separated RECIPE[@FIELD=VALUE…]/MERGE[/kN], e.g. paper/sum,paper/mean/k1,authors@epochs=2/sum")
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="training arithmetic for every setting")
     parser.add_argument("--home", type=Path, default=None, help="PRAG_HOME: adapters and augmentations are cached here")
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
@@ -111,8 +135,8 @@ def main() -> None:
     base = evaluate(args, args.out / f"{prefix}-base", BASE_METHODS, Settings())
     folders = []
     for spec in args.settings.split(","):
-        name, settings = setting(spec.strip(), args.precision)
-        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", PARAMETRIC, settings)))
+        name, settings, top_k = setting(spec.strip(), args.precision)
+        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", PARAMETRIC, settings, top_k)))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")
     print(text)

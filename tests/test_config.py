@@ -7,7 +7,7 @@ from dataclasses import fields, replace
 
 import pytest
 
-from prag.config import DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AugmentConfig, Recipe
+from prag.config import AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AnswerConfig, AugmentConfig, Recipe, Settings
 
 WARM = dict(init="warmup", warmup="0123456789abcdef")
 
@@ -24,13 +24,16 @@ CHANGES = {
     "seed": dict(seed=1),
     "init": WARM,
     "precision": dict(precision="bf16"),
+    "layout": dict(layout="authors"),
+    "end_token": dict(end_token=False),
+    "prompt": dict(prompt="answer"),
 }
 """One valid change per field, from DEFAULT_RECIPE (`warmup` is checked from a warm-started recipe: it can
 only be set together with init="warmup")."""
 
 
 def test_every_field_is_covered():
-    assert set(CHANGES) | {"name", "warmup"} == {f.name for f in fields(Recipe)}
+    assert set(CHANGES) | {"name", "warmup", "answer_prompt"} == {f.name for f in fields(Recipe)}
 
 
 @pytest.mark.parametrize("field", sorted(CHANGES))
@@ -63,9 +66,26 @@ def test_the_fingerprint_is_stable():
     assert len(DEFAULT_RECIPE.fingerprint()) == 16 and int(DEFAULT_RECIPE.fingerprint(), 16) >= 0
 
 
+def test_fields_added_later_keep_stored_adapters_keys():
+    # The keys adapters were stored under before layout, end_token and prompt existed.
+    assert DEFAULT_RECIPE.fingerprint() == "655970e6dc7df06a"
+    assert PAPER_RECIPE.fingerprint() == "d0aabe44e1fb1b4a"
+    assert "layout" not in DEFAULT_RECIPE.described() and "layout" in AUTHORS_RECIPE.described()
+
+
+def test_a_recipe_trained_in_the_answer_prompt_follows_the_settings_answers():
+    short = Settings(recipe=AUTHORS_RECIPE).recipe
+    hotpot = Settings(recipe=AUTHORS_RECIPE, answer=AnswerConfig(prompt="cot", exemplars="hotpotqa")).recipe
+    wiki = replace(Settings(recipe=AUTHORS_RECIPE), answer=AnswerConfig(prompt="cot", exemplars="2wikimultihopqa")).recipe
+    assert (short.answer_prompt, hotpot.answer_prompt, wiki.answer_prompt) == ("short", "cot:hotpotqa", "cot:2wikimultihopqa")
+    assert len({short.fingerprint(), hotpot.fingerprint(), wiki.fingerprint()}) == 3
+    # A recipe trained in the short prompt ignores the answers' prompt.
+    assert Settings(recipe=PAPER_RECIPE, answer=AnswerConfig(prompt="cot")).recipe == PAPER_RECIPE
+
+
 def test_the_named_recipes_differ():
-    assert RECIPES == {"paper": PAPER_RECIPE, "default": DEFAULT_RECIPE}
-    assert PAPER_RECIPE.fingerprint() != DEFAULT_RECIPE.fingerprint()
+    assert RECIPES == {"paper": PAPER_RECIPE, "default": DEFAULT_RECIPE, "authors": AUTHORS_RECIPE}
+    assert len({r.fingerprint() for r in RECIPES.values()}) == 3
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -78,6 +98,9 @@ def test_the_named_recipes_differ():
     (dict(init="warmup"), "warmup"),
     (dict(warmup="0123456789abcdef"), "warmup"),
     (dict(precision="fp16"), "precision"),
+    (dict(layout="random"), "layout"),
+    (dict(prompt="cot"), "prompt"),
+    (dict(answer_prompt="short"), "answer_prompt"),
 ])
 def test_invalid_recipes_are_refused(bad, message):
     with pytest.raises(ValueError, match=message):

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from prag.config import DEFAULT_RECIPE
+from prag.config import AUTHORS_RECIPE, DEFAULT_RECIPE, AnswerConfig, Settings
 from prag.encode import BatchLimits, Encoder, training_schedule, training_sequences
 from prag.lora import LoRAAdapter, trainable_factors
 from prag.model import loader
@@ -35,6 +35,40 @@ def test_paper_sequences_are_passage_rewrite_and_alone(generator):
     assert len(texts) == 3
     assert DOC.passage in texts[0] and AUG.rewrites[0] in texts[1]
     assert "Passage" not in texts[2] and all("The answer is 1843." in t for t in texts)
+
+
+THREE = replace(AUG, qa_pairs=(
+    QAPair("When was Velmora founded?", "1843"),
+    QAPair("Who founded Velmora?", "Aldric Fenn"),
+    QAPair("What did Aldric Fenn found?", "Velmora"),
+))
+
+
+def test_the_authors_layout_is_five_sequences_without_an_end_token(generator):
+    recipe = Settings(recipe=AUTHORS_RECIPE).recipe
+    sequences = training_sequences(generator, DOC, THREE, recipe)
+    texts = [generator.tokenizer.decode(s.input_ids) for s in sequences]
+    assert len(texts) == 5
+    # Pairs 1 and 2 with the passage and with the rewrite; pair 3 alone.
+    assert [DOC.passage in t for t in texts] == [True, False, True, False, False]
+    assert [THREE.rewrites[0] in t for t in texts] == [False, True, False, True, False]
+    assert "Question: What did Aldric Fenn found?" in texts[4] and "Passage" not in texts[4]
+    assert all(s.input_ids[-1] not in generator.stop_ids for s in sequences)
+    assert all(all(s.in_loss) for s in sequences)  # loss on every token
+    with_end = training_sequences(generator, DOC, THREE, replace(recipe, end_token=True))
+    assert all(s.input_ids[-1] == generator.stop_ids[0] for s in with_end)
+
+
+def test_chain_of_thought_training_is_in_the_answers_prompt(generator):
+    recipe = Settings(recipe=AUTHORS_RECIPE, answer=AnswerConfig(prompt="cot", exemplars="hotpotqa")).recipe
+    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, THREE, recipe)]
+    # The worked examples are the answers' own, and the target is the passage's sentence, then the answer.
+    assert all("So the answer is the Danube." in t for t in texts)
+    assert texts[0].endswith("Answer: Velmora was founded in 1843 by Aldric Fenn. So the answer is 1843.")
+    assert texts[4].endswith("Answer: Velmora was founded in 1843 by Aldric Fenn. So the answer is Velmora.")
+    unresolved = replace(AUTHORS_RECIPE)  # not through Settings: its prompt is unknown
+    with pytest.raises(ValueError, match="answer prompt"):
+        training_sequences(generator, DOC, THREE, unresolved)
 
 
 def test_loss_masks(generator):

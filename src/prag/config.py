@@ -14,6 +14,8 @@ LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
 PRECISIONS = ("fp32", "bf16")
 PROMPTS = ("short", "cot")
+LAYOUTS = ("every", "authors")
+TRAINING_PROMPTS = ("short", "answer")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,19 @@ class Recipe:
     precision: str = "fp32"
     """Arithmetic of the frozen model during training. `bf16` halves memory traffic and uses the CPU's
     bf16 dot products; the adapter itself and its optimiser state stay fp32 either way."""
+    layout: str = "every"
+    """`every`: each kind in `sequences` for every QA pair (the paper's text). `authors`: as the authors'
+    code does, the first ceil(n/2) pairs in context (with the passage, with each rewrite), the rest alone:
+    5 sequences for 3 pairs instead of 9."""
+    end_token: bool = True
+    """Close each training answer with the end-of-turn token (the authors' code does not)."""
+    prompt: str = "short"
+    """The prompt training sequences are written in. `short`: the paper's direct answer ("The answer is
+    …"). `answer`: the prompt the answers are asked in (`answer_prompt`), so an adapter trained for
+    chain-of-thought answers does not pull the model towards short ones; its target is the passage's
+    sentence holding the answer, then "So the answer is …", the format of the worked examples."""
+    answer_prompt: str = ""
+    """With prompt="answer": `short` or `cot:<exemplars>`, filled in by `Settings` from its AnswerConfig."""
 
     def __post_init__(self) -> None:
         if self.rank < 1:
@@ -64,16 +79,34 @@ class Recipe:
             raise ValueError("init='warmup' needs the warm-up LoRA's digest in `warmup`, and only it does")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
+        if self.prompt not in TRAINING_PROMPTS:
+            raise ValueError(f"prompt must be one of {TRAINING_PROMPTS}, got {self.prompt!r}")
+        if self.answer_prompt and self.prompt != "answer":
+            raise ValueError("answer_prompt is only set for recipes trained in the answer prompt (prompt='answer')")
 
     @property
     def scaling(self) -> float:
         return self.alpha / self.rank
 
+    def in_prompt_of(self, answer: "AnswerConfig") -> "Recipe":
+        """This recipe with the answer prompt it trains in filled in (unchanged when it trains `short`)."""
+        return replace(self, answer_prompt=answer.prompt_name) if self.prompt == "answer" else self
+
+    def described(self) -> dict:
+        """Every field, except those added after adapters were first stored while they keep their
+        defaults: the adapters and run folders already written keep their keys."""
+        return {k: v for k, v in asdict(self).items() if _LATER_FIELDS.get(k, object()) != v}
+
     def fingerprint(self) -> str:
         """Hash of every field but the display name: two recipes that train alike share adapters."""
-        fields = asdict(self)
+        fields = self.described()
         fields.pop("name")
         return _digest(fields)
+
+
+_LATER_FIELDS = {"layout": "every", "end_token": True, "prompt": "short", "answer_prompt": ""}
 
 
 PAPER_RECIPE = Recipe(name="paper", learning_rate=3e-4, epochs=1, loss_on="all")
@@ -83,7 +116,15 @@ DEFAULT_RECIPE = Recipe(name="default")
 """3 epochs, lr 1e-3, loss on passage and answer tokens: chosen by bench/recipe_experiment.py on the demo
 corpus, where the paper's recipe injected no fact into SmolLM2-135M (P-RAG EM 0.0 vs 16.7)."""
 
-RECIPES = {r.name: r for r in (PAPER_RECIPE, DEFAULT_RECIPE)}
+AUTHORS_RECIPE = Recipe(
+    name="authors", learning_rate=3e-4, epochs=1, loss_on="all", layout="authors", end_token=False, prompt="answer"
+)
+"""The authors' code (oneal2000/PRAG): 5 sequences per document, one epoch, lr 3e-4, loss on every token,
+no end-of-turn token, and for multi-hop datasets the chain-of-thought prompt (`--with_cot`). Where it
+differs: the authors' target sentence is written by the model during augmentation; here it is the
+passage's own sentence holding the answer."""
+
+RECIPES = {r.name: r for r in (PAPER_RECIPE, DEFAULT_RECIPE, AUTHORS_RECIPE)}
 
 
 @dataclass(frozen=True)
@@ -198,6 +239,11 @@ class AnswerConfig:
         if self.prompt not in PROMPTS:
             raise ValueError(f"prompt must be one of {PROMPTS}, got {self.prompt!r}")
 
+    @property
+    def prompt_name(self) -> str:
+        """`short`, or `cot:<exemplars>`: what a recipe trained in the answer prompt records."""
+        return f"cot:{self.exemplars}" if self.prompt == "cot" else "short"
+
 
 @dataclass(frozen=True)
 class IngestConfig:
@@ -232,6 +278,11 @@ class Settings:
     answer: AnswerConfig = field(default_factory=AnswerConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+
+    def __post_init__(self) -> None:
+        # A recipe trained in the answer prompt follows this object's answers; `replace(settings, answer=…)`
+        # runs this again, so the two never disagree.
+        object.__setattr__(self, "recipe", self.recipe.in_prompt_of(self.answer))
 
     def with_recipe(self, recipe: Recipe) -> "Settings":
         return replace(self, recipe=recipe)

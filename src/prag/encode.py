@@ -24,7 +24,9 @@ from prag.config import Recipe
 from prag.lora import LoRAAdapter, LoRAPlug, trainable_factors
 from prag.model.generate import Generator, TrainingSequence
 from prag.model.head_loss import head_cross_entropy
-from prag.model.prompts import answer_assistant_turn, answer_user_turn
+from prag.model.exemplars import EXEMPLARS
+from prag.model.prompts import answer_assistant_turn, answer_user_turn, cot_assistant_turn, cot_user_turn
+from prag.text import sentence_holding
 from prag.types import Augmentation, Document, QAPair
 
 IGNORE_INDEX = -100
@@ -69,24 +71,61 @@ def initial_adapter(plug: LoRAPlug, recipe: Recipe) -> LoRAAdapter:
 
 
 def training_sequences(generator: Generator, doc: Document, aug: Augmentation, recipe: Recipe) -> list[TrainingSequence]:
-    """D_i = {(d_i^k, q_i^j, a_i^j)}: each QA pair with the passage, with each rewrite, and alone (paper §3.2).
+    """D_i = {(d_i^k, q_i^j, a_i^j)}: each QA pair with the passage, with each rewrite, and alone (paper §3.2),
+    or the authors' layout (the first half of the pairs in context, the rest alone).
     With no valid QA pair the passage itself is the training text, so no document is left without knowledge."""
+    prompt = TrainingPrompt(recipe)
     sequences = []
-    for pair in aug.qa_pairs:
+    for index, pair in enumerate(aug.qa_pairs):
+        kinds = sequence_kinds(recipe, index, len(aug.qa_pairs))
         contexts: list[list[str]] = []
-        if "passage" in recipe.sequences:
+        if "passage" in kinds:
             contexts.append([doc.passage])
-        if "rewrite" in recipe.sequences:
+        if "rewrite" in kinds:
             contexts.extend([rewrite] for rewrite in aug.rewrites)
-        if "alone" in recipe.sequences:
+        if "alone" in kinds:
             contexts.append([])
+        assistant = prompt.assistant(pair, [doc.text, *aug.rewrites])
         for passages in contexts:
-            user = answer_user_turn(pair.question, passages)
-            assistant = answer_assistant_turn(pair.answer)
-            sequences.append(generator.training_sequence(user, assistant, recipe.loss_on, passages))
+            user = prompt.user(pair.question, passages)
+            sequences.append(generator.training_sequence(user, assistant, recipe.loss_on, passages, recipe.end_token))
     if "document" in recipe.sequences or not aug.qa_pairs:
         sequences.append(generator.plain_sequence(doc.passage))
     return sequences
+
+
+def sequence_kinds(recipe: Recipe, index: int, pairs: int) -> tuple[str, ...]:
+    """The sequences QA pair `index` of `pairs` trains in: the recipe's kinds for every pair, or in the
+    authors' layout the in-context kinds for the first ceil(pairs/2) pairs and `alone` for the rest."""
+    if recipe.layout == "every":
+        return recipe.sequences
+    if index < math.ceil(pairs / 2):
+        return tuple(k for k in recipe.sequences if k in ("passage", "rewrite"))
+    return ("alone",)
+
+
+class TrainingPrompt:
+    """The prompt training sequences are written in: the paper's direct answer, or the chain-of-thought
+    prompt the answers are asked in, with the same worked examples and a target in their shape."""
+
+    def __init__(self, recipe: Recipe):
+        if recipe.prompt == "answer" and not recipe.answer_prompt:
+            raise ValueError("a recipe trained in the answer prompt needs it filled in (Settings does this)")
+        kind, _, exemplars = recipe.answer_prompt.partition(":")
+        self.exemplars = EXEMPLARS[exemplars] if kind == "cot" else None
+
+    def user(self, question: str, passages: list[str]) -> str:
+        if self.exemplars is None:
+            return answer_user_turn(question, passages)
+        return cot_user_turn(question, passages, self.exemplars)
+
+    def assistant(self, pair: QAPair, sources: list[str]) -> str:
+        """Short: "The answer is …". Chain of thought: the first source sentence holding the answer (the
+        knowledge the step needs), then "So the answer is …"."""
+        if self.exemplars is None:
+            return answer_assistant_turn(pair.answer)
+        evidence = next((s for s in (sentence_holding(text, pair.answer) for text in sources) if s), "")
+        return cot_assistant_turn(evidence, pair.answer)
 
 
 def warmup_recipe(recipe: Recipe) -> Recipe:
@@ -98,8 +137,11 @@ def train_warmup(generator: Generator, pairs: list[QAPair], recipe: Recipe) -> L
     """The paper's warm-up (Table 2): one LoRA trained on question → answer with no passage, so that it
     learns the task's answer format and document adapters can start from it."""
     recipe = warmup_recipe(recipe)
-    user, assistant = answer_user_turn, answer_assistant_turn
-    sequences = [generator.training_sequence(user(p.question), assistant(p.answer), recipe.loss_on, []) for p in pairs]
+    prompt = TrainingPrompt(recipe)
+    sequences = [
+        generator.training_sequence(prompt.user(p.question, []), prompt.assistant(p, []), recipe.loss_on, [], recipe.end_token)
+        for p in pairs
+    ]
     plan = TrainingPlan(sequences, training_schedule(len(sequences), recipe))
     return Encoder(generator, recipe).train([plan])[0]
 

@@ -50,6 +50,14 @@ def first_sentence(text: str) -> str:
     return text[: found.end()] if found else text
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def sentence_holding(text: str, phrase: str) -> str:
+    """The first sentence of `text` that contains `phrase` (as `contains_phrase` matches), or ""."""
+    return next((s.strip() for s in _SENTENCE_BREAK.split(text) if contains_phrase(s, phrase)), "")
+
+
 def sentence_done(text: str) -> bool:
     return _SENTENCE_END.match(text) is not None
 

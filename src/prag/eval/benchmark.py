@@ -6,7 +6,7 @@ every method and run. The evaluation itself (datasets, metrics, rows, reports) l
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prag import __version__
@@ -102,7 +102,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         prompt=settings.answer.prompt,
         top_k=request.top_k,
         augment_hash=settings.augment.fingerprint(),
-        recipe={k: v for k, v in asdict(settings.recipe).items() if k not in ("init", "warmup")},
+        recipe={k: v for k, v in settings.recipe.described().items() if k not in ("init", "warmup")},
         aliases_sha256=sha256_file(aliases) if aliases else "",
         answer_digest=prompt_digest(settings.answer),
         merge=settings.answer.merge.label,

@@ -57,9 +57,12 @@ class Generator:
         prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         return prompt + assistant_prefix
 
-    def training_sequence(self, user: str, assistant: str, loss_on: str, passages: list[str]) -> TrainingSequence:
+    def training_sequence(
+        self, user: str, assistant: str, loss_on: str, passages: list[str], end: bool = True
+    ) -> TrainingSequence:
         """A chat exchange tokenised as at inference. `loss_on`: `all` tokens, the `answer` turn, or the
-        `content` (the passages and the answer, not the chat template, instruction and question)."""
+        `content` (the passages and the answer, not the chat template, instruction and question).
+        `end`: the answer is closed by the end-of-turn token."""
         prompt = self.chat_prompt(user)
         text = prompt + assistant
         encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -68,7 +71,8 @@ class Generator:
             starts = [prompt.find(p) for p in passages]
             spans += [(start, start + len(p)) for start, p in zip(starts, passages) if start >= 0]
         in_loss = [any(a < hi and b > lo for lo, hi in spans) for a, b in encoded["offset_mapping"]]
-        return TrainingSequence(encoded["input_ids"] + self.stop_ids[:1], in_loss + [True])
+        stop = self.stop_ids[:1] if end else []
+        return TrainingSequence(encoded["input_ids"] + stop, in_loss + [True] * len(stop))
 
     def plain_sequence(self, text: str) -> TrainingSequence:
         """Language modelling on raw text, every token in the loss."""

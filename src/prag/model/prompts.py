@@ -49,6 +49,15 @@ def answer_assistant_turn(answer: str) -> str:
     return f"{ANSWER_PREFIX} {answer}"
 
 
+def cot_assistant_turn(evidence: str, answer: str) -> str:
+    """A chain-of-thought answer in the worked examples' shape: the evidence, then "So the answer is …"."""
+    answer = answer.strip().rstrip(".")
+    evidence = evidence.strip()
+    if evidence and evidence[-1] not in ".!?":
+        evidence += "."
+    return f"{COT_PREFIX} {evidence + ' ' if evidence else ''}So the answer is {answer}."
+
+
 REWRITE_INSTRUCTION = (
     "Rewrite the following passage in your own words. Keep every name, place, date and number exactly as it is."
 )
