@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from prag.build import Builder, BuildReport
-from prag.config import Settings
+from prag.config import ClusterConfig, Settings
 from prag.engine import Engine
 from prag.errors import DamagedError, InputError, NotBuiltError
 from prag.ingest import client_document, read_files
@@ -89,10 +89,20 @@ class Prag:
     def documents(self) -> list[Document]:
         return self.catalog.documents(self.collection)
 
-    def build(self, progress: Progress = SilentProgress(), encode: bool = True, augment: bool = True, only=None) -> BuildReport:
-        """Indexes, then augments and encodes every document not yet done (or only the ids in `only`)."""
+    def build(
+        self, progress: Progress = SilentProgress(), encode: bool = True, augment: bool = True, only=None,
+        cluster: ClusterConfig | None = None,
+    ) -> BuildReport:
+        """Indexes, then augments and encodes every document not yet done (or only the ids in `only`), in
+        this process or, given a `cluster`, on Ray workers (this process still stores everything)."""
         self.require_writable()
-        report = self.builder.build(progress, encode, augment, only)
+        if cluster is None:
+            report = self.builder.build(progress, encode, augment, only)
+        else:
+            from prag.cluster import ray_workers  # Ray is imported only by a build that asks for it
+
+            with ray_workers(cluster, self.runtime) as workers:
+                report = self.builder.build(progress, encode, augment, only, workers)
         if report.reindexed:
             self._engine = None
         return report

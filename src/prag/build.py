@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Protocol
 
 from prag.augment import Augmenter
 from prag.encode import Encoder
@@ -42,6 +42,34 @@ class BuildReport:
     """One line per piece of damaged state this build found and wrote again (the index, an adapter)."""
 
 
+class Workers(Protocol):
+    """Where augmentation and encoding compute: this process (`LocalWorkers`), or a cluster's workers
+    (`prag.cluster`). Results come back here, to the one process that stores them."""
+
+    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
+        """Each document with its new augmentation, a batch at a time, in any order."""
+        ...
+
+    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
+        """(index into `items`, adapter), a batch at a time, in any order."""
+        ...
+
+
+class LocalWorkers:
+    """The model in this process, loaded on first use."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+
+    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
+        return Augmenter(self.runtime.generator, self.runtime.settings.augment).augment(documents)
+
+    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
+        runtime = self.runtime
+        encoder = Encoder(runtime.encoding_generator, runtime.settings.recipe, start=runtime.start_adapter())
+        return encoder.encode_many(items)
+
+
 class Builder:
     def __init__(self, runtime: Runtime, catalog: Catalog, collection: str, folder: Path):
         self.runtime = runtime
@@ -50,6 +78,8 @@ class Builder:
         self.index_dir = folder / "bm25"
         self.lock_path = folder / "build.lock"
         self.queue = EncodingQueue(catalog.db)
+        self.workers: Workers = LocalWorkers(runtime)
+        """Where the service's one-document steps compute; `build` may be given others."""
 
     # The whole collection (`prag build`).
 
@@ -59,9 +89,11 @@ class Builder:
         encode: bool = True,
         augment: bool = True,
         only: Iterable[str] | None = None,
+        workers: Workers | None = None,
     ) -> BuildReport:
         """Indexes every document, then augments and encodes those not yet done — all of them, or only
-        the ids in `only`. Safe to interrupt and rerun."""
+        the ids in `only` — on `workers` (default: this process). Safe to interrupt and rerun."""
+        workers = workers or self.workers
         self.catalog.require_collection(self.collection)
         with exclusive(self.lock_path, f"a build of collection {self.collection!r}"):
             documents = self.catalog.documents(self.collection)
@@ -71,11 +103,11 @@ class Builder:
             if only is not None:
                 wanted = set(only)
                 documents = [d for d in documents if d.id in wanted]
-            valid = self._augment_missing(documents, progress) if augment or encode else []
+            valid = self._augment_missing(documents, progress, workers) if augment or encode else []
             repaired = [index_damage] if index_damage else []
             if encode:
                 repaired += self.damaged_adapters(documents)  # found before encoding replaces them
-            encoded, failed = self._encode_missing(documents, progress) if encode else (0, {})
+            encoded, failed = self._encode_missing(documents, progress, workers) if encode else (0, {})
         return BuildReport(len(documents), len(valid), encoded, valid, failed, reindexed, repaired)
 
     def _index_if_stale(self, documents: list[Document]) -> tuple[bool, str | None]:
@@ -102,27 +134,27 @@ class Builder:
         found = [(doc, store.damage(doc.content_hash)) for doc in unique_by_hash(documents)]
         return [f"document {doc.id!r}: {damage}" for doc, damage in found if damage]
 
-    def _augment_missing(self, documents: list[Document], progress: Progress) -> list[int]:
+    def _augment_missing(self, documents: list[Document], progress: Progress, workers: Workers) -> list[int]:
         done = self.catalog.augmented_hashes(self.runtime.augment_key)
         todo = unique_by_hash([d for d in documents if d.content_hash not in done])
         advance = progress.stage("augment", len(todo))
         valid: list[int] = []
         if not todo:
             return valid  # nothing to do: do not load the model
-        for doc, aug in self._augmenter().augment(todo):
+        for doc, aug in workers.augment(todo):
             self.store_augmentation(doc, aug)
             valid.append(aug.valid_pairs)
             advance(1)
         return valid
 
-    def _encode_missing(self, documents: list[Document], progress: Progress) -> tuple[int, dict[str, str]]:
+    def _encode_missing(self, documents: list[Document], progress: Progress, workers: Workers) -> tuple[int, dict[str, str]]:
         todo = unique_by_hash([d for d in documents if not self.runtime.adapter_store.has(d.content_hash)])
         advance = progress.stage("encode", len(todo))
         failed: dict[str, str] = {}
         if not todo:
             return 0, failed
         items = [(doc, self.augmentation(doc)) for doc in todo]
-        for i, adapter in self._encoder().encode_many(items):
+        for i, adapter in workers.encode(items):
             try:
                 self.store_adapter(*items[i], adapter)
             except EncodingError as e:
@@ -134,13 +166,13 @@ class Builder:
 
     def augment_one(self, doc: Document) -> Augmentation:
         """The stored augmentation, or a new one (computed, not yet stored)."""
-        return self.augmentation(doc) or next(self._augmenter().augment([doc]))[1]
+        return self.augmentation(doc) or next(self.workers.augment([doc]))[1]
 
     def encode_one(self, doc: Document, aug: Augmentation) -> LoRAAdapter | None:
         """A new adapter, or None when one is stored already (a restart never trains a document twice)."""
         if self.runtime.adapter_store.has(doc.content_hash):
             return None
-        return self._encoder().encode(doc, aug)
+        return next(self.workers.encode([(doc, aug)]))[1]
 
     def recover(self) -> int:
         """On a service's start: documents without a job (added by `prag add`), jobs a crash interrupted,
@@ -204,12 +236,6 @@ class Builder:
         if not self.catalog.hash_in_use(content_hash):
             self.catalog.delete_augmentations(content_hash)
             self.runtime.adapter_store.delete(content_hash)
-
-    def _augmenter(self) -> Augmenter:
-        return Augmenter(self.runtime.generator, self.runtime.settings.augment)
-
-    def _encoder(self) -> Encoder:
-        return Encoder(self.runtime.encoding_generator, self.runtime.settings.recipe, start=self.runtime.start_adapter())
 
 
 def unique_by_hash(documents: list[Document]) -> list[Document]:

@@ -270,6 +270,33 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """Where `prag build --ray` augments and encodes: Ray actors that each load the model once."""
+
+    address: str = "local"
+    """`local`: a Ray started on this machine for the run; `auto`: the cluster in `RAY_ADDRESS` (or the one
+    running here); or a cluster's HOST:PORT."""
+    workers: int | None = None
+    """Actors to start; None: as many as the cluster's CPUs hold at `cpus_per_worker` each."""
+    cpus_per_worker: int = 1
+    """CPUs Ray reserves for each actor, and so its torch threads."""
+    max_attempts: int = 3
+    """A batch whose worker dies is sent to another worker, up to this many attempts in all."""
+    start_timeout_s: float = 600.0
+    """How long the build waits for a worker to load the model when no other worker is busy."""
+
+    def __post_init__(self) -> None:
+        if not self.address.strip():
+            raise ValueError("the Ray address is empty: give local, auto or HOST:PORT")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.cpus_per_worker < 1:
+            raise ValueError(f"cpus_per_worker must be at least 1, got {self.cpus_per_worker}")
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+
+
+@dataclass(frozen=True)
 class Settings:
     """One object that the facade unpacks; components receive only their own part."""
 

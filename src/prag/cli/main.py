@@ -21,7 +21,9 @@ from rich.table import Table  # noqa: E402
 
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
-from prag.config import INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, Settings, parse_merge  # noqa: E402
+from prag.config import (  # noqa: E402
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, parse_merge,
+)
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
@@ -93,10 +95,21 @@ def add(files: Annotated[list[Path], typer.Argument(help="JSONL ({id?, title?, t
 
 
 @app.command()
-def build() -> None:
+def build(
+    ray: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ray", metavar="[ADDRESS]",
+            help="Augment and encode on Ray workers: alone, a local Ray for this run; auto: the cluster in RAY_ADDRESS; or HOST:PORT.",
+        ),
+    ] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="With --ray: worker actors (default: the cluster's CPUs / --worker-cpus).")] = None,
+    worker_cpus: Annotated[int, typer.Option("--worker-cpus", min=1, help="With --ray: CPUs, and torch threads, per worker.")] = 1,
+) -> None:
     """Index, augment and encode every document not yet done (resumable)."""
     with _errors(), progress_on(console) as progress:
-        report = given.open().build(progress)
+        cluster = _cluster(ray, workers, worker_cpus)
+        report = given.open().build(progress, cluster=cluster)
     for line in report.repaired:
         console.print(f"[yellow]repaired:[/] {escape(line)}", soft_wrap=True)
     for doc_id, reason in report.failed.items():
@@ -132,6 +145,17 @@ def ask(
                 advance(len(batch))
 
             prag.ask_many(items, mode, top_k, on_batch=show)
+
+
+def _cluster(address: str | None, workers: int | None, cpus: int) -> ClusterConfig | None:
+    if address is None:
+        if workers is not None or cpus != 1:
+            raise InputError("--workers and --worker-cpus need --ray")
+        return None
+    try:
+        return ClusterConfig(address, workers, cpus)
+    except ValueError as e:
+        raise InputError(f"--ray: {e}") from None
 
 
 def _print_answers(answers: list, as_json: bool) -> None:
@@ -330,7 +354,18 @@ def _errors() -> Iterator[None]:
 
 
 def main() -> None:
-    app(prog_name="prag")
+    app(args=with_ray_default(sys.argv[1:]), prog_name="prag")
+
+
+def with_ray_default(args: list[str]) -> list[str]:
+    """`--ray` given no address means a local Ray: typer's options cannot leave their value out, so the
+    default is written in (`local`) wherever nothing, or another option, follows `--ray`."""
+    out = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--ray" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append(ClusterConfig.address)
+    return out
 
 
 if __name__ == "__main__":
