@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 import time
 from dataclasses import replace
@@ -17,6 +18,21 @@ from ..conftest import FAST
 
 pytest.importorskip("ray")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_ray_token():
+    """Ray's token authentication with a token of these tests' own, for every Ray process they start,
+    instead of the user's ~/.ray/auth_token (which a first local Ray would otherwise write)."""
+    from ray._private.authentication_test_utils import reset_auth_token_state
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_AUTH_MODE", "token")
+        patch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
+        patch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
+        reset_auth_token_state()  # Ray reads the mode and token once and keeps them
+        yield
+    reset_auth_token_state()
 
 TRAINING = replace(FAST, recipe=replace(FAST.recipe, epochs=40))
 """Forty steps per document: each encoding batch runs long enough (about a second on the tiny model) for a
