@@ -270,6 +270,41 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """`prag build --budget`: encode only the most-demanded documents not yet encoded (the paper: "creating
+    parametric representations for a tiny set of head documents can serve the majority of user requests");
+    `auto` answers the rest in context."""
+
+    documents: int | None = None
+    """At most this many documents."""
+    share: float | None = None
+    """Or at most this share (0-1] of the collection's documents, rounded up."""
+
+    def __post_init__(self) -> None:
+        if (self.documents is None) == (self.share is None):
+            raise ValueError("a budget is a number of documents or a share of the collection, exactly one of them")
+        if self.documents is not None and self.documents < 1:
+            raise ValueError(f"a budget of documents must be at least 1, got {self.documents}")
+        if self.share is not None and not 0 < self.share <= 1:
+            raise ValueError(f"a budget's share must be above 0 and at most 1 (100%), got {self.share}")
+
+    def size(self, collection_size: int) -> int:
+        if self.documents is not None:
+            return self.documents
+        return math.ceil(self.share * collection_size)
+
+
+def parse_budget(text: str) -> Budget:
+    """`N` documents, or `P%` of the collection, e.g. `500` or `5%`."""
+    try:
+        if text.strip().endswith("%"):
+            return Budget(share=float(text.strip()[:-1]) / 100)
+        return Budget(documents=int(text))
+    except ValueError as e:
+        raise InputError(f"--budget {text!r}: {e if 'budget' in str(e) else 'give a number of documents or a share such as 5%'}") from None
+
+
+@dataclass(frozen=True)
 class ClusterConfig:
     """Where `prag build --ray` augments and encodes: Ray actors that each load the model once."""
 

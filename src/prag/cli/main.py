@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, parse_merge,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, parse_budget, parse_merge,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -105,11 +105,21 @@ def build(
     ] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="With --ray: worker actors (default: the cluster's CPUs / --worker-cpus).")] = None,
     worker_cpus: Annotated[int, typer.Option("--worker-cpus", min=1, help="With --ray: CPUs, and torch threads, per worker.")] = 1,
+    budget: Annotated[
+        Optional[str], typer.Option(help="Encode only the N (or P% of the collection) most-retrieved documents not yet encoded.")
+    ] = None,
+    by_log: Annotated[
+        Optional[Path], typer.Option("--by-log", help="With --budget: demand from a file of questions (one per line; retrieval only).")
+    ] = None,
 ) -> None:
     """Index, augment and encode every document not yet done (resumable)."""
     with _errors(), progress_on(console) as progress:
         cluster = _cluster(ray, workers, worker_cpus)
-        report = given.open().build(progress, cluster=cluster)
+        prag = given.open()
+        questions = read_questions(by_log, prag.settings.answer.max_question_chars) if by_log else None
+        report = prag.build(progress, cluster=cluster, budget=parse_budget(budget) if budget else None, questions=questions)
+    if report.chosen is not None:
+        stdout.print(f"budget {budget}: {len(report.chosen)} most-retrieved document(s) not yet encoded chosen")
     for line in report.repaired:
         console.print(f"[yellow]repaired:[/] {escape(line)}", soft_wrap=True)
     for doc_id, reason in report.failed.items():
@@ -165,7 +175,8 @@ def _print_answers(answers: list, as_json: bool) -> None:
 
 @app.command()
 def status() -> None:
-    """Documents, augmented, encoded and adapter bytes for this model and recipe."""
+    """Documents, augmented, encoded and adapter bytes for this model and recipe; the share of recent
+    retrievals that found an encoded document."""
     with _errors():
         s = given.open().status()
     table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}")
@@ -173,6 +184,13 @@ def status() -> None:
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")
     stdout.print(table)
+    if s.recent_coverage is None:
+        stdout.print(f"no retrievals in the last {s.recent_days} days")
+    else:
+        stdout.print(
+            f"retrievals in the last {s.recent_days} days: {s.recent_retrievals:,}, "
+            f"{s.recent_coverage:.0%} of them of an encoded document ({s.recent_encoded:,})"
+        )
     for line in s.damaged:
         console.print(f"[yellow]damaged:[/] {escape(line)} (the next build replaces it)", soft_wrap=True)
 

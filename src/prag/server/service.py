@@ -26,7 +26,7 @@ class Service:
         self.lock = threading.RLock()
         """Serialises every use of the catalogue and index by request handlers and the encoder thread."""
         self.metrics = Metrics(self.counts)
-        self.worker = EncodingWorker(prag.builder, self.gate, self.lock)
+        self.worker = EncodingWorker(prag.builder, self.gate, self.lock, between_jobs=prag.flush_demand)
         self.batcher = AskBatcher(self._answer_many, prag.settings.answer.batch_size, self.config.batch_window_s)
         self._batcher_task: asyncio.Task | None = None
 
@@ -47,6 +47,8 @@ class Service:
         # The encoder finishes the unit it holds (one document's augmentation or training) before it
         # sees the stop; waiting for it keeps the model from training after the app has shut down.
         await asyncio.to_thread(self.worker.join, 120)
+        with self.lock:
+            self.prag.flush_demand()  # what the encoder thread had not written yet
         if self._batcher_task:
             self._batcher_task.cancel()
             with suppress(asyncio.CancelledError):
@@ -87,5 +89,6 @@ class Service:
     def _answer_many(self, questions: list[str], mode: Mode, top_k: int) -> list[Answer]:
         with self.gate.answering():
             answers = self.prag.engine.ask_many(questions, mode, top_k)
+        self.prag.note_retrievals(answers)  # in memory; the encoder thread writes them between jobs
         self.metrics.batch.observe(len(questions))
         return answers
