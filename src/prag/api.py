@@ -248,6 +248,20 @@ class Prag:
         self.refresh_index()
         return True
 
+    def encode_on(self, cluster: ClusterConfig) -> Callable[[], None]:
+        """Sends the background encoder's work (one document at a time) to Ray workers, started now;
+        returns what stops them. Answering stays in this process."""
+        from prag.cluster import RayWorkers  # Ray is imported only by a service that asks for it
+
+        workers = RayWorkers(cluster, self.runtime)
+        try:
+            workers.start()
+        except BaseException:
+            workers.close()
+            raise
+        self.builder.workers = workers
+        return workers.close
+
     def job(self, doc_id: str) -> EncodingJob | None:
         return self.builder.queue.job(self.collection, doc_id)
 

@@ -1,6 +1,6 @@
-"""`prag build` on a local Ray (2 CPUs, 2 workers of 1 thread): the same adapters as one process, a
-killed worker's batch done again elsewhere, workers with another model refused. Real Ray processes; the
-tiny model."""
+"""`prag build` and `prag serve` on a local Ray (2 CPUs, workers of 1 thread): the same adapters as one
+process, a killed worker's batch done again elsewhere, workers with another or no model refused, a
+service's background encoding on the workers. Real Ray processes; the tiny model."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ import pytest
 import ray
 import torch
 from safetensors.torch import load_file, save_file
+from typer.testing import CliRunner
 
 from prag import Prag
 from prag.cli.main import app, with_ray_default
 from prag.config import ClusterConfig
 from prag.errors import ClusterError
-from typer.testing import CliRunner
+from prag.server.service import Service
+from prag.types import Document, JobState, Mode
 
 from ..conftest import FAST
+from ..fixtures.facts import DEMO_FACTS
 from ..test_build import count_saves
 from .conftest import TRAINING, WorkerKiller
 
@@ -111,3 +114,19 @@ def test_workers_without_the_model_are_refused(local_ray, tiny_model_dir, facts_
     shutil.rmtree(model)
     with pytest.raises(ClusterError, match="could not start.*unknown model.*Every node needs prag"):
         prag.build(cluster=TWO_WORKERS)
+
+
+def test_a_service_encodes_on_ray_workers_and_answers_here(local_ray, tiny_model_dir):
+    service = Service(Prag(model=str(tiny_model_dir), settings=FAST), cluster=ClusterConfig(workers=1))
+    try:
+        assert service.worker.gate is not service.gate  # encoding elsewhere never makes answers wait
+        service._prepare()
+        service.add([Document(**fact) for fact in DEMO_FACTS])
+        while service.worker.work_once():
+            pass
+        assert {service.prag.job(f["id"]).status for f in DEMO_FACTS} == {JobState.ENCODED}
+        assert service.prag.status().encoded == 3
+        answer = service._answer_many(["When was Velmora founded?"], Mode.AUTO, 1)[0]
+        assert answer.parametric == answer.documents == ["velmora"]
+    finally:
+        service._stop_cluster()

@@ -94,17 +94,24 @@ def add(files: Annotated[list[Path], typer.Argument(help="JSONL ({id?, title?, t
     stdout.print(f"added {len(report.added)} document(s); {len(report.unchanged)} already present")
 
 
+RayAddress = Annotated[
+    Optional[str],
+    typer.Option(
+        "--ray", metavar="[ADDRESS]",
+        help="Augment and encode on Ray workers: alone, a local Ray for this run; auto: the cluster in RAY_ADDRESS; or HOST:PORT.",
+    ),
+]
+RayWorkerCount = Annotated[
+    Optional[int], typer.Option("--workers", min=1, help="With --ray: worker actors (default: the cluster's CPUs / --worker-cpus).")
+]
+RayWorkerCpus = Annotated[int, typer.Option("--worker-cpus", min=1, help="With --ray: CPUs, and torch threads, per worker.")]
+
+
 @app.command()
 def build(
-    ray: Annotated[
-        Optional[str],
-        typer.Option(
-            "--ray", metavar="[ADDRESS]",
-            help="Augment and encode on Ray workers: alone, a local Ray for this run; auto: the cluster in RAY_ADDRESS; or HOST:PORT.",
-        ),
-    ] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="With --ray: worker actors (default: the cluster's CPUs / --worker-cpus).")] = None,
-    worker_cpus: Annotated[int, typer.Option("--worker-cpus", min=1, help="With --ray: CPUs, and torch threads, per worker.")] = 1,
+    ray: RayAddress = None,
+    workers: RayWorkerCount = None,
+    worker_cpus: RayWorkerCpus = 1,
     budget: Annotated[
         Optional[str], typer.Option(help="Encode only the N (or P% of the collection) most-retrieved documents not yet encoded.")
     ] = None,
@@ -306,6 +313,9 @@ def serve(
     token_file: Annotated[
         Optional[Path], typer.Option("--token-file", help="File holding the bearer token that POST/DELETE /v1/documents require.")
     ] = None,
+    ray: RayAddress = None,
+    workers: RayWorkerCount = None,
+    worker_cpus: RayWorkerCpus = 1,
 ) -> None:
     """Serve the collection over HTTP: live ingestion, background encoding, hybrid answers (OpenAPI at /docs)."""
     import uvicorn
@@ -316,8 +326,9 @@ def serve(
     bind = host or "127.0.0.1"
     with _errors():
         token = _read_token(token_file) if token_file else None
+        cluster = _cluster(ray, workers, worker_cpus)
         listener = _listen(bind, port)  # before the model loads, so a port in use fails at once
-        service = Service(given.open(), token)
+        service = Service(given.open(), token, cluster)
     if token is None:
         where = "loopback only" if host is None else f"{host}, reachable by anyone who can reach it"
         console.print(f"[yellow]no --token-file:[/] document writes need no token; listening on {where}")

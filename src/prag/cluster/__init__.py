@@ -68,6 +68,11 @@ class RayWorkers:
             self._pool = self._start_pool()
         return self._pool
 
+    def start(self) -> None:
+        """Connects and starts the workers now, waiting until each has loaded the model: a service
+        refuses a cluster that cannot serve it when it starts, not at its first document."""
+        self.pool.wait_ready()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

@@ -58,6 +58,11 @@ class ActorPool:
             self.idle.append(actor)
             yield task, result
 
+    def wait_ready(self) -> None:
+        """Returns once every starting actor has loaded the model (raising as `run` does if one cannot)."""
+        while self.starting:
+            self._ready(self._next_done({}))
+
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
