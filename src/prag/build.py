@@ -113,7 +113,7 @@ class Builder:
             if only is not None:
                 wanted = set(only)
                 documents = [d for d in documents if d.id in wanted]
-            chosen = None
+            chosen, collection_size = None, len(documents)
             if budget is not None:
                 documents = self._most_demanded(documents, budget, questions)
                 chosen = [d.id for d in documents]
@@ -122,7 +122,7 @@ class Builder:
             if encode:
                 repaired += self.damaged_adapters(documents)  # found before encoding replaces them
             encoded, failed = self._encode_missing(documents, progress, workers) if encode else (0, {})
-        total = len(documents) if chosen is None else len(self.catalog.documents(self.collection))
+        total = len(documents) if chosen is None else collection_size
         return BuildReport(total, len(valid), encoded, valid, failed, reindexed, repaired, chosen)
 
     def _most_demanded(self, documents: list[Document], budget: Budget, questions: list[str] | None) -> list[Document]:

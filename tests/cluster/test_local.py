@@ -5,6 +5,7 @@ service's background encoding on the workers. Real Ray processes; the tiny model
 from __future__ import annotations
 
 import shutil
+import socket
 
 import pytest
 import ray
@@ -35,6 +36,15 @@ def test_prag_build_ray_starts_a_local_ray_and_stops_it(tiny_model_dir, facts_fi
     result = runner.invoke(app, [*common, "build", *with_ray_default(["--ray"]), "--workers", "2"], catch_exceptions=False)
     assert result.exit_code == 0 and "3 newly encoded" in result.output, result.output
     assert not ray.is_initialized()
+
+
+def test_an_address_nothing_listens_at_is_one_clear_line(tiny, tmp_path):
+    """Also before this module's own Ray starts: given a Ray session, prag uses it whatever the address."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(ClusterError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}: Connection refused"):
+        tiny.build(cluster=ClusterConfig(address=f"127.0.0.1:{port}"))
 
 
 def test_ray_options_are_checked():

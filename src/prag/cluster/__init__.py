@@ -12,6 +12,7 @@ Imported only for a build that asks for Ray: `import prag` never imports ray.
 from __future__ import annotations
 
 import os
+import socket
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -90,6 +91,7 @@ class RayWorkers:
         if ray.is_initialized():
             return  # a caller's own Ray session (a library user, a test): used as it is, left running
         address = self.config.address
+        _require_listening(address)
         local = {"num_cpus": self._local_cpus()} if address == "local" else {}
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="error", **local)
@@ -125,6 +127,20 @@ class RayWorkers:
                 f"the Ray worker on {identity.node} (pid {identity.pid}) loaded a different model "
                 f"{self.runtime.model_spec!r} (fingerprint {identity.fingerprint}, this build's is {expected}). {WORKER_NEEDS}"
             )
+
+
+def _require_listening(address: str) -> None:
+    """Ray retries an address nothing listens at for minutes; one TCP connection says so at once. Only
+    for HOST:PORT (given, or in RAY_ADDRESS for `auto`): Ray checks the other forms itself."""
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS", "")
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as e:
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from None
 
 
 def _one_line(error: Exception) -> str:
