@@ -7,9 +7,9 @@ are not those written) counts as missing, so the same steps write it again."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from collections import Counter
 from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from prag.augment import Augmenter
