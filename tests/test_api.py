@@ -97,3 +97,18 @@ def test_questions_that_are_not_text_are_refused(tiny):
     tiny.build()
     with pytest.raises(InputError, match="lone surrogate"):
         tiny.ask("Why \udcff?", "closed")  # what a command line makes of an undecodable byte
+
+
+def test_answers_count_what_they_retrieved_and_status_shows_the_encoded_share(tiny):
+    tiny.build(augment=False, encode=False)
+    tiny.ask("When was Velmora founded?", "rag", top_k=1)
+    tiny.ask_many(["Who founded Velmora?", "Who leads Quillon Dynamics?"], "rag", top_k=1)
+    counts = tiny.builder.demand.totals(tiny.collection)
+    assert sum(counts.values()) == 3 and counts.get("velmora", 0) >= 1
+    assert tiny.status().recent_coverage == 0.0  # nothing encoded yet
+    tiny.build(only=["velmora"])
+    status = tiny.status()
+    assert (status.recent_retrievals, status.recent_encoded) == (3, counts.get("velmora", 0))
+    # Retrievals older than the recent window count for the budget, not for the status.
+    tiny.catalog.db.execute("INSERT INTO demand VALUES (?, 'quillon', date('now', '-30 days'), 50)", (tiny.collection,))
+    assert tiny.status().recent_retrievals == 3 and tiny.builder.demand.totals(tiny.collection)["quillon"] >= 50

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from prag import Prag
-from prag.errors import BusyError
+from prag.config import Budget, parse_budget
+from prag.errors import BusyError, InputError, NotBuiltError
 from prag.store.adapters import AdapterStore
 from prag.store.locks import exclusive
 
@@ -98,3 +99,43 @@ def test_a_diverged_adapter_is_a_failed_document_never_a_file(tiny_model_dir, fa
     assert all("non-finite" in reason for reason in report.failed.values())
     assert prag.status().encoded == 0 and not list(prag.runtime.adapter_store.folder.parent.rglob("*.safetensors"))
     assert prag.build().failed.keys() == report.failed.keys()  # tried again, refused again
+
+
+def test_a_budget_encodes_the_most_retrieved_documents_not_yet_encoded(tiny, monkeypatch):
+    tiny.build(augment=False, encode=False)  # indexed
+    tiny.builder.demand.add(tiny.collection, {"brevik": 3, "quillon": 1, "gone": 9})  # `gone`: no such document
+    saved = count_saves(monkeypatch)
+    report = tiny.build(budget=Budget(documents=1))
+    assert report.chosen == ["brevik"] and (report.documents, report.augmented, report.encoded) == (3, 1, 1)
+    assert tiny.status().augmented == 1  # the budget bounds augmentation too
+    # Half of three documents rounds up to two: brevik is encoded already, so quillon, and velmora was
+    # never retrieved, so it is left to be answered in context.
+    report = tiny.build(budget=Budget(share=0.5))
+    assert report.chosen == ["quillon"] and report.encoded == 1
+    assert len(saved) == 2 and tiny.status().encoded == 2
+
+
+def test_a_budget_by_a_query_log_retrieves_only(tiny_model_dir, facts_file):
+    settings = replace(FAST, answer=replace(FAST.answer, top_k=1))
+    prag = Prag(model=str(tiny_model_dir), settings=settings)
+    prag.add([facts_file])
+    log = ["Who founded Velmora, the town?", "When was Velmora founded?", "Who leads Quillon Dynamics?"]
+    report = prag.build(budget=Budget(documents=1), questions=log)
+    assert report.chosen == ["velmora"] and report.encoded == 1
+    assert prag.builder.demand.totals(prag.collection) == {}  # a log chooses; it is not recorded as demand
+    assert prag.build(budget=Budget(documents=5), questions=log).chosen == ["quillon"]
+
+
+def test_a_budget_without_demand_says_what_to_do(tiny):
+    with pytest.raises(NotBuiltError, match="no recorded retrievals.*--by-log"):
+        tiny.build(budget=Budget(documents=2))
+    with pytest.raises(InputError, match="give --budget too"):
+        tiny.build(questions=["When was Velmora founded?"])
+
+
+def test_budget_sizes_and_spellings():
+    assert parse_budget("500") == Budget(documents=500) and parse_budget("5%") == Budget(share=0.05)
+    assert Budget(share=0.05).size(101) == 6
+    for bad in ("0", "-3", "0%", "150%", "many", "nan%"):
+        with pytest.raises(InputError, match="--budget"):
+            parse_budget(bad)

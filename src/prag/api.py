@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Callable
 
 from prag.build import Builder, BuildReport
-from prag.config import Settings
+from prag.config import Budget, ClusterConfig, Settings
 from prag.engine import Engine
-from prag.errors import DamagedError, InputError, NotBuiltError
+from prag.errors import DamagedError, InputError, NotBuiltError, StateError
 from prag.ingest import client_document, read_files
 from prag.model.loader import DEFAULT_MODEL
 from prag.paths import prag_home
@@ -24,6 +24,7 @@ from prag.runtime import Runtime
 from prag.store import db as sqlite
 from prag.store.adapters import AdapterCache
 from prag.store.catalog import Catalog
+from prag.store.demand import RECENT_DAYS, PendingDemand
 from prag.store.queue import EncodingJob
 from prag.types import Answer, Document, JobState, Mode
 
@@ -55,6 +56,15 @@ class Status:
     damaged: list[str] = field(default_factory=list)
     """One line per damaged stored file (the index, an adapter), which counts as missing: the next
     `prag build` writes it again."""
+    recent_days: int = RECENT_DAYS
+    recent_retrievals: int = 0
+    """Retrievals of the collection's documents in the last `recent_days` days (ask, the service, eval)."""
+    recent_encoded: int = 0
+    """How many of those retrieved a document that has an adapter now: the share P-RAG can serve."""
+
+    @property
+    def recent_coverage(self) -> float | None:
+        return self.recent_encoded / self.recent_retrievals if self.recent_retrievals else None
 
 
 class Prag:
@@ -64,6 +74,8 @@ class Prag:
         self.catalog = Catalog(sqlite.connect(self.home / "prag.db"))
         self.runtime = Runtime(self.home, model, settings)
         self.builder = Builder(self.runtime, self.catalog, collection, self.home / "collections" / collection)
+        self.pending_demand = PendingDemand()
+        """Retrievals counted by answers and not yet written (`flush_demand`)."""
         self._engine: Engine | None = None
 
     # Documents.
@@ -89,10 +101,23 @@ class Prag:
     def documents(self) -> list[Document]:
         return self.catalog.documents(self.collection)
 
-    def build(self, progress: Progress = SilentProgress(), encode: bool = True, augment: bool = True, only=None) -> BuildReport:
-        """Indexes, then augments and encodes every document not yet done (or only the ids in `only`)."""
+    def build(
+        self, progress: Progress = SilentProgress(), encode: bool = True, augment: bool = True, only=None,
+        cluster: ClusterConfig | None = None, budget: Budget | None = None, questions: list[str] | None = None,
+    ) -> BuildReport:
+        """Indexes, then augments and encodes every document not yet done (or only the ids in `only`, or
+        within a `budget` the most demanded, by recorded retrievals or by a query log's `questions`), in
+        this process or, given a `cluster`, on Ray workers (this process still stores everything)."""
         self.require_writable()
-        report = self.builder.build(progress, encode, augment, only)
+        if questions is not None and budget is None:
+            raise InputError("a query log chooses documents for a budget: give --budget too")
+        if cluster is None:
+            report = self.builder.build(progress, encode, augment, only, budget=budget, questions=questions)
+        else:
+            from prag.cluster import ray_workers  # Ray is imported only by a build that asks for it
+
+            with ray_workers(cluster, self.runtime) as workers:
+                report = self.builder.build(progress, encode, augment, only, workers, budget, questions)
         if report.reindexed:
             self._engine = None
         return report
@@ -106,15 +131,21 @@ class Prag:
         encoded = {h for h in hashes if store.has(h)}
         index, index_damage = self.builder.stored_index()
         damaged = ([index_damage] if index_damage else []) + self.builder.damaged_adapters(documents)
+        hash_of = {d.id: d.content_hash for d in documents}
+        recent = {i: n for i, n in self.builder.demand.totals(self.collection, RECENT_DAYS).items() if i in hash_of}
         return Status(
             self.collection, self.model_spec, self.settings.recipe.name, len(documents), len(augmented), len(encoded),
             sum(store.nbytes(h) for h in encoded), index is not None, damaged,
+            RECENT_DAYS, sum(recent.values()), sum(n for i, n in recent.items() if hash_of[i] in encoded),
         )
 
     # Answers.
 
     def ask(self, question: str, mode: str | Mode = Mode.PRAG, top_k: int | None = None) -> Answer:
-        return self.engine.ask(question, Mode.parse(mode), top_k)
+        answer = self.engine.ask(question, Mode.parse(mode), top_k)
+        self.note_retrievals([answer])
+        self.flush_demand()
+        return answer
 
     def ask_many(self, questions: list[str], mode=Mode.PRAG, top_k=None, on_batch: Callable | None = None) -> list[Answer]:
         """Answers in batches of `settings.answer.batch_size`, each in one generation with per-question
@@ -125,9 +156,34 @@ class Prag:
         size, answers = self.settings.answer.batch_size, []
         for start in range(0, len(questions), size):
             answers.extend(batch := self.engine.ask_many(questions[start : start + size], mode, top_k))
+            self.note_retrievals(batch)
             if on_batch:
                 on_batch(batch)
+        self.flush_demand()
         return answers
+
+    def retrieve(self, question: str, top_k: int | None = None) -> list[Document]:
+        """The top-k documents for a question, counted as demand like an answer's (flushed by the caller)."""
+        documents = self.engine.retrieve(question, self.settings.answer.top_k if top_k is None else top_k)
+        self.pending_demand.note(d.id for d in documents)
+        return documents
+
+    # Demand: what is retrieved is what the service's queue and `build --budget` encode first.
+
+    def note_retrievals(self, answers: list[Answer]) -> None:
+        """Counts the documents the answers retrieved, in memory only: answering never waits on the database."""
+        self.pending_demand.note(doc_id for answer in answers for doc_id in answer.documents)
+
+    def flush_demand(self) -> None:
+        """Writes the retrievals counted so far; a read-only home answers without keeping them."""
+        counts = self.pending_demand.take()
+        if not counts:
+            return
+        try:
+            self.require_writable()
+        except StateError:
+            return
+        self.builder.demand.add(self.collection, counts)
 
     @property
     def engine(self) -> Engine:
@@ -187,9 +243,24 @@ class Prag:
         content_hash = self.catalog.delete_document(self.collection, doc_id)
         if content_hash is None:
             return False
+        self.builder.demand.forget(self.collection, doc_id)
         self.builder.drop_unused(content_hash)
         self.refresh_index()
         return True
+
+    def encode_on(self, cluster: ClusterConfig) -> Callable[[], None]:
+        """Sends the background encoder's work (one document at a time) to Ray workers, started now;
+        returns what stops them. Answering stays in this process."""
+        from prag.cluster import RayWorkers  # Ray is imported only by a service that asks for it
+
+        workers = RayWorkers(cluster, self.runtime)
+        try:
+            workers.start()
+        except BaseException:
+            workers.close()
+            raise
+        self.builder.workers = workers
+        return workers.close
 
     def job(self, doc_id: str) -> EncodingJob | None:
         return self.builder.queue.job(self.collection, doc_id)

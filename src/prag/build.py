@@ -7,11 +7,13 @@ are not those written) counts as missing, so the same steps write it again."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from prag.augment import Augmenter
+from prag.config import Budget
 from prag.encode import Encoder
 from prag.errors import DamagedError, EncodingError, NotBuiltError
 from prag.lora import LoRAAdapter
@@ -20,6 +22,7 @@ from prag.retrieve import BM25Index
 from prag.retrieve.bm25 import corpus_digest
 from prag.runtime import Runtime
 from prag.store.catalog import Catalog
+from prag.store.demand import DemandLog
 from prag.store.locks import exclusive
 from prag.store.queue import EncodingQueue
 from prag.types import Augmentation, Document, JobState
@@ -40,6 +43,37 @@ class BuildReport:
     """The BM25 index was rebuilt: an engine holding the old one is stale."""
     repaired: list[str] = field(default_factory=list)
     """One line per piece of damaged state this build found and wrote again (the index, an adapter)."""
+    chosen: list[str] | None = None
+    """With a budget: the ids it chose to encode, most demanded first (fewer than the budget when fewer
+    documents not yet encoded were ever retrieved)."""
+
+
+class Workers(Protocol):
+    """Where augmentation and encoding compute: this process (`LocalWorkers`), or a cluster's workers
+    (`prag.cluster`). Results come back here, to the one process that stores them."""
+
+    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
+        """Each document with its new augmentation, a batch at a time, in any order."""
+        ...
+
+    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
+        """(index into `items`, adapter), a batch at a time, in any order."""
+        ...
+
+
+class LocalWorkers:
+    """The model in this process, loaded on first use."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+
+    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
+        return Augmenter(self.runtime.generator, self.runtime.settings.augment).augment(documents)
+
+    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
+        runtime = self.runtime
+        encoder = Encoder(runtime.encoding_generator, runtime.settings.recipe, start=runtime.start_adapter())
+        return encoder.encode_many(items)
 
 
 class Builder:
@@ -50,6 +84,9 @@ class Builder:
         self.index_dir = folder / "bm25"
         self.lock_path = folder / "build.lock"
         self.queue = EncodingQueue(catalog.db)
+        self.demand = DemandLog(catalog.db)
+        self.workers: Workers = LocalWorkers(runtime)
+        """Where the service's one-document steps compute; `build` may be given others."""
 
     # The whole collection (`prag build`).
 
@@ -59,9 +96,14 @@ class Builder:
         encode: bool = True,
         augment: bool = True,
         only: Iterable[str] | None = None,
+        workers: Workers | None = None,
+        budget: Budget | None = None,
+        questions: list[str] | None = None,
     ) -> BuildReport:
-        """Indexes every document, then augments and encodes those not yet done — all of them, or only
-        the ids in `only`. Safe to interrupt and rerun."""
+        """Indexes every document, then augments and encodes those not yet done — all of them, only the
+        ids in `only`, or within a `budget` the most demanded: by the recorded retrievals, or by what
+        `questions` (a query log) retrieve — on `workers` (default: this process). Safe to interrupt and rerun."""
+        workers = workers or self.workers
         self.catalog.require_collection(self.collection)
         with exclusive(self.lock_path, f"a build of collection {self.collection!r}"):
             documents = self.catalog.documents(self.collection)
@@ -71,12 +113,32 @@ class Builder:
             if only is not None:
                 wanted = set(only)
                 documents = [d for d in documents if d.id in wanted]
-            valid = self._augment_missing(documents, progress) if augment or encode else []
+            chosen, collection_size = None, len(documents)
+            if budget is not None:
+                documents = self._most_demanded(documents, budget, questions)
+                chosen = [d.id for d in documents]
+            valid = self._augment_missing(documents, progress, workers) if augment or encode else []
             repaired = [index_damage] if index_damage else []
             if encode:
                 repaired += self.damaged_adapters(documents)  # found before encoding replaces them
-            encoded, failed = self._encode_missing(documents, progress) if encode else (0, {})
-        return BuildReport(len(documents), len(valid), encoded, valid, failed, reindexed, repaired)
+            encoded, failed = self._encode_missing(documents, progress, workers) if encode else (0, {})
+        total = len(documents) if chosen is None else collection_size
+        return BuildReport(total, len(valid), encoded, valid, failed, reindexed, repaired, chosen)
+
+    def _most_demanded(self, documents: list[Document], budget: Budget, questions: list[str] | None) -> list[Document]:
+        counts = self.demand.totals(self.collection) if questions is None else self._retrieved_by(questions)
+        if not counts:
+            raise NotBuiltError(
+                f"collection {self.collection!r} has no recorded retrievals to budget by: ask questions first, or give --by-log FILE"
+            )
+        store = self.runtime.adapter_store
+        return most_demanded(documents, counts, lambda d: store.has(d.content_hash), budget.size(len(documents)))
+
+    def _retrieved_by(self, questions: list[str]) -> Counter[str]:
+        """How often each document is in the top-k of a question of the log (retrieval only, no answers)."""
+        index = BM25Index.load(self.index_dir)
+        top_k = self.runtime.settings.answer.top_k
+        return Counter(doc_id for question in questions for doc_id, _ in index.search(question, top_k))
 
     def _index_if_stale(self, documents: list[Document]) -> tuple[bool, str | None]:
         """Rebuilds the index unless it is readable and of these documents; returns whether it did, and
@@ -102,27 +164,27 @@ class Builder:
         found = [(doc, store.damage(doc.content_hash)) for doc in unique_by_hash(documents)]
         return [f"document {doc.id!r}: {damage}" for doc, damage in found if damage]
 
-    def _augment_missing(self, documents: list[Document], progress: Progress) -> list[int]:
+    def _augment_missing(self, documents: list[Document], progress: Progress, workers: Workers) -> list[int]:
         done = self.catalog.augmented_hashes(self.runtime.augment_key)
         todo = unique_by_hash([d for d in documents if d.content_hash not in done])
         advance = progress.stage("augment", len(todo))
         valid: list[int] = []
         if not todo:
             return valid  # nothing to do: do not load the model
-        for doc, aug in self._augmenter().augment(todo):
+        for doc, aug in workers.augment(todo):
             self.store_augmentation(doc, aug)
             valid.append(aug.valid_pairs)
             advance(1)
         return valid
 
-    def _encode_missing(self, documents: list[Document], progress: Progress) -> tuple[int, dict[str, str]]:
+    def _encode_missing(self, documents: list[Document], progress: Progress, workers: Workers) -> tuple[int, dict[str, str]]:
         todo = unique_by_hash([d for d in documents if not self.runtime.adapter_store.has(d.content_hash)])
         advance = progress.stage("encode", len(todo))
         failed: dict[str, str] = {}
         if not todo:
             return 0, failed
         items = [(doc, self.augmentation(doc)) for doc in todo]
-        for i, adapter in self._encoder().encode_many(items):
+        for i, adapter in workers.encode(items):
             try:
                 self.store_adapter(*items[i], adapter)
             except EncodingError as e:
@@ -134,13 +196,13 @@ class Builder:
 
     def augment_one(self, doc: Document) -> Augmentation:
         """The stored augmentation, or a new one (computed, not yet stored)."""
-        return self.augmentation(doc) or next(self._augmenter().augment([doc]))[1]
+        return self.augmentation(doc) or next(self.workers.augment([doc]))[1]
 
     def encode_one(self, doc: Document, aug: Augmentation) -> LoRAAdapter | None:
         """A new adapter, or None when one is stored already (a restart never trains a document twice)."""
         if self.runtime.adapter_store.has(doc.content_hash):
             return None
-        return self._encoder().encode(doc, aug)
+        return next(self.workers.encode([(doc, aug)]))[1]
 
     def recover(self) -> int:
         """On a service's start: documents without a job (added by `prag add`), jobs a crash interrupted,
@@ -169,7 +231,7 @@ class Builder:
         return index, documents
 
     def next_job(self) -> Document | None:
-        """The oldest queued document, marked `augmenting`; None when none waits."""
+        """The most retrieved queued document (then the oldest), marked `augmenting`; None when none waits."""
         doc_id = self.queue.next_queued(self.collection)
         doc = self.catalog.document(self.collection, doc_id) if doc_id else None
         if doc is not None:
@@ -205,11 +267,16 @@ class Builder:
             self.catalog.delete_augmentations(content_hash)
             self.runtime.adapter_store.delete(content_hash)
 
-    def _augmenter(self) -> Augmenter:
-        return Augmenter(self.runtime.generator, self.runtime.settings.augment)
 
-    def _encoder(self) -> Encoder:
-        return Encoder(self.runtime.encoding_generator, self.runtime.settings.recipe, start=self.runtime.start_adapter())
+def most_demanded(
+    documents: list[Document], counts: Mapping[str, int], encoded: Callable[[Document], bool], budget: int
+) -> list[Document]:
+    """The `budget` documents not yet encoded that were retrieved most often (ties: the oldest first);
+    documents never retrieved are not chosen, and two ids of one content count as one document."""
+    order = {doc.id: i for i, doc in enumerate(documents)}
+    wanted = [d for d in documents if counts.get(d.id, 0) > 0 and not encoded(d)]
+    wanted.sort(key=lambda d: (-counts[d.id], order[d.id]))
+    return unique_by_hash(wanted)[:budget]
 
 
 def unique_by_hash(documents: list[Document]) -> list[Document]:

@@ -270,6 +270,68 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """`prag build --budget`: encode only the most-demanded documents not yet encoded (the paper: "creating
+    parametric representations for a tiny set of head documents can serve the majority of user requests");
+    `auto` answers the rest in context."""
+
+    documents: int | None = None
+    """At most this many documents."""
+    share: float | None = None
+    """Or at most this share (0-1] of the collection's documents, rounded up."""
+
+    def __post_init__(self) -> None:
+        if (self.documents is None) == (self.share is None):
+            raise ValueError("a budget is a number of documents or a share of the collection, exactly one of them")
+        if self.documents is not None and self.documents < 1:
+            raise ValueError(f"a budget of documents must be at least 1, got {self.documents}")
+        if self.share is not None and not 0 < self.share <= 1:
+            raise ValueError(f"a budget's share must be above 0 and at most 1 (100%), got {self.share}")
+
+    def size(self, collection_size: int) -> int:
+        if self.documents is not None:
+            return self.documents
+        return math.ceil(self.share * collection_size)
+
+
+def parse_budget(text: str) -> Budget:
+    """`N` documents, or `P%` of the collection, e.g. `500` or `5%`."""
+    try:
+        if text.strip().endswith("%"):
+            return Budget(share=float(text.strip()[:-1]) / 100)
+        return Budget(documents=int(text))
+    except ValueError as e:
+        raise InputError(f"--budget {text!r}: {e if 'budget' in str(e) else 'give a number of documents or a share such as 5%'}") from None
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Where `prag build --ray` augments and encodes: Ray actors that each load the model once."""
+
+    address: str = "local"
+    """`local`: a Ray started on this machine for the run; `auto`: the cluster in `RAY_ADDRESS` (or the one
+    running here); or a cluster's HOST:PORT."""
+    workers: int | None = None
+    """Actors to start; None: as many as the cluster's CPUs hold at `cpus_per_worker` each."""
+    cpus_per_worker: int = 1
+    """CPUs Ray reserves for each actor, and so its torch threads."""
+    max_attempts: int = 3
+    """A batch whose worker dies is sent to another worker, up to this many attempts in all."""
+    start_timeout_s: float = 600.0
+    """How long the build waits for a worker to load the model when no other worker is busy."""
+
+    def __post_init__(self) -> None:
+        if not self.address.strip():
+            raise ValueError("the Ray address is empty: give local, auto or HOST:PORT")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.cpus_per_worker < 1:
+            raise ValueError(f"cpus_per_worker must be at least 1, got {self.cpus_per_worker}")
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+
+
+@dataclass(frozen=True)
 class Settings:
     """One object that the facade unpacks; components receive only their own part."""
 

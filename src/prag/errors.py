@@ -33,3 +33,8 @@ class DamagedError(NotBuiltError):
 class StateError(PragError):
     """The state folder (`PRAG_HOME`) cannot serve the command: it cannot be created, it is read-only for a
     command that writes, or its database is damaged."""
+
+
+class ClusterError(PragError):
+    """A Ray cluster cannot run the build: Ray is not installed, the cluster cannot be reached, or its
+    workers lack prag or the model."""

@@ -20,22 +20,24 @@ from prag.store.warmups import WarmupStore
 class Runtime:
     """Loads nothing until asked: `prag status` needs the model's fingerprint, never its weights."""
 
-    def __init__(self, home: Path, model: str, settings: Settings):
+    def __init__(self, home: Path, model: str, settings: Settings, cache: Path | None = None):
         self.home = home
         self.model_spec = model
         self.settings = settings
+        self.cache = cache if cache is not None else model_cache(home)
+        """Where converted models live; a cluster's workers are given the driver's."""
 
     @cached_property
     def model_path(self) -> Path:
-        return loader.resolve(self.model_spec, model_cache(self.home))
+        return loader.resolve(self.model_spec, self.cache)
 
     @cached_property
     def model_fingerprint(self) -> str:
-        return loader.fingerprint(self.model_path, model_cache(self.home))
+        return loader.fingerprint(self.model_path, self.cache)
 
     @cached_property
     def generator(self) -> Generator:
-        loaded = loader.load(self.model_spec, model_cache(self.home))
+        loaded = loader.load(self.model_spec, self.cache)
         return Generator(loaded, self.settings.recipe.target_modules)
 
     @cached_property
@@ -43,7 +45,7 @@ class Runtime:
         """The model that trains adapters: the answering model itself, or a copy in the recipe's precision."""
         if self.settings.recipe.precision == "fp32":
             return self.generator
-        loaded = loader.load(self.model_spec, model_cache(self.home), self.settings.recipe.precision)
+        loaded = loader.load(self.model_spec, self.cache, self.settings.recipe.precision)
         return Generator(loaded, self.settings.recipe.target_modules)
 
     @cached_property

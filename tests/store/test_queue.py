@@ -6,6 +6,7 @@ import pytest
 
 from prag.store.catalog import Catalog
 from prag.store.db import connect
+from prag.store.demand import DemandLog
 from prag.store.queue import EncodingJob, EncodingQueue
 from prag.types import Document, JobState
 
@@ -185,3 +186,15 @@ def test_page_reports_documents_without_a_job_as_queued(catalog, queue):
         EncodingJob("a", JobState.QUEUED, None, 0),
         EncodingJob("b", JobState.ENCODED, None, 0),
     ]
+
+
+def test_next_queued_is_the_most_retrieved_then_the_oldest(catalog, queue):
+    add(catalog, "a", "b", "c", "d")
+    queue.enqueue("c", ["a", "b", "c", "d"])
+    DemandLog(queue.db).add("c", {"c": 2, "d": 2, "b": 1})
+    DemandLog(queue.db).add("other", {"a": 9})  # another collection's demand does not count here
+    order = []
+    while (doc_id := queue.next_queued("c")) is not None:
+        order.append(doc_id)
+        queue.set_status("c", doc_id, JobState.ENCODED)
+    assert order == ["c", "d", "b", "a"]

@@ -21,7 +21,9 @@ from rich.table import Table  # noqa: E402
 
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
-from prag.config import INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, Settings, parse_merge  # noqa: E402
+from prag.config import (  # noqa: E402
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, parse_budget, parse_merge,
+)
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
@@ -92,11 +94,39 @@ def add(files: Annotated[list[Path], typer.Argument(help="JSONL ({id?, title?, t
     stdout.print(f"added {len(report.added)} document(s); {len(report.unchanged)} already present")
 
 
+RayAddress = Annotated[
+    Optional[str],
+    typer.Option(
+        "--ray", metavar="[ADDRESS]",
+        help="Augment and encode on Ray workers: alone, a local Ray for this run; auto: the cluster in RAY_ADDRESS; or HOST:PORT.",
+    ),
+]
+RayWorkerCount = Annotated[
+    Optional[int], typer.Option("--workers", min=1, help="With --ray: worker actors (default: the cluster's CPUs / --worker-cpus).")
+]
+RayWorkerCpus = Annotated[int, typer.Option("--worker-cpus", min=1, help="With --ray: CPUs, and torch threads, per worker.")]
+
+
 @app.command()
-def build() -> None:
+def build(
+    ray: RayAddress = None,
+    workers: RayWorkerCount = None,
+    worker_cpus: RayWorkerCpus = 1,
+    budget: Annotated[
+        Optional[str], typer.Option(help="Encode only the N (or P% of the collection) most-retrieved documents not yet encoded.")
+    ] = None,
+    by_log: Annotated[
+        Optional[Path], typer.Option("--by-log", help="With --budget: demand from a file of questions (one per line; retrieval only).")
+    ] = None,
+) -> None:
     """Index, augment and encode every document not yet done (resumable)."""
     with _errors(), progress_on(console) as progress:
-        report = given.open().build(progress)
+        cluster = _cluster(ray, workers, worker_cpus)
+        prag = given.open()
+        questions = read_questions(by_log, prag.settings.answer.max_question_chars) if by_log else None
+        report = prag.build(progress, cluster=cluster, budget=parse_budget(budget) if budget else None, questions=questions)
+    if report.chosen is not None:
+        stdout.print(f"budget {budget}: {len(report.chosen)} most-retrieved document(s) not yet encoded chosen")
     for line in report.repaired:
         console.print(f"[yellow]repaired:[/] {escape(line)}", soft_wrap=True)
     for doc_id, reason in report.failed.items():
@@ -134,6 +164,17 @@ def ask(
             prag.ask_many(items, mode, top_k, on_batch=show)
 
 
+def _cluster(address: str | None, workers: int | None, cpus: int) -> ClusterConfig | None:
+    if address is None:
+        if workers is not None or cpus != 1:
+            raise InputError("--workers and --worker-cpus need --ray")
+        return None
+    try:
+        return ClusterConfig(address, workers, cpus)
+    except ValueError as e:
+        raise InputError(f"--ray: {e}") from None
+
+
 def _print_answers(answers: list, as_json: bool) -> None:
     for answer in answers:
         typer.echo(json.dumps(answer.to_dict()) if as_json else answer.text)
@@ -141,7 +182,8 @@ def _print_answers(answers: list, as_json: bool) -> None:
 
 @app.command()
 def status() -> None:
-    """Documents, augmented, encoded and adapter bytes for this model and recipe."""
+    """Documents, augmented, encoded and adapter bytes for this model and recipe; the share of recent
+    retrievals that found an encoded document."""
     with _errors():
         s = given.open().status()
     table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}")
@@ -149,6 +191,13 @@ def status() -> None:
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")
     stdout.print(table)
+    if s.recent_coverage is None:
+        stdout.print(f"no retrievals in the last {s.recent_days} days")
+    else:
+        stdout.print(
+            f"retrievals in the last {s.recent_days} days: {s.recent_retrievals:,}, "
+            f"{s.recent_coverage:.0%} of them of an encoded document ({s.recent_encoded:,})"
+        )
     for line in s.damaged:
         console.print(f"[yellow]damaged:[/] {escape(line)} (the next build replaces it)", soft_wrap=True)
 
@@ -264,6 +313,9 @@ def serve(
     token_file: Annotated[
         Optional[Path], typer.Option("--token-file", help="File holding the bearer token that POST/DELETE /v1/documents require.")
     ] = None,
+    ray: RayAddress = None,
+    workers: RayWorkerCount = None,
+    worker_cpus: RayWorkerCpus = 1,
 ) -> None:
     """Serve the collection over HTTP: live ingestion, background encoding, hybrid answers (OpenAPI at /docs)."""
     import uvicorn
@@ -274,8 +326,9 @@ def serve(
     bind = host or "127.0.0.1"
     with _errors():
         token = _read_token(token_file) if token_file else None
+        cluster = _cluster(ray, workers, worker_cpus)
         listener = _listen(bind, port)  # before the model loads, so a port in use fails at once
-        service = Service(given.open(), token)
+        service = Service(given.open(), token, cluster)
     if token is None:
         where = "loopback only" if host is None else f"{host}, reachable by anyone who can reach it"
         console.print(f"[yellow]no --token-file:[/] document writes need no token; listening on {where}")
@@ -330,7 +383,18 @@ def _errors() -> Iterator[None]:
 
 
 def main() -> None:
-    app(prog_name="prag")
+    app(args=with_ray_default(sys.argv[1:]), prog_name="prag")
+
+
+def with_ray_default(args: list[str]) -> list[str]:
+    """`--ray` given no address means a local Ray: typer's options cannot leave their value out, so the
+    default is written in (`local`) wherever nothing, or another option, follows `--ray`."""
+    out = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--ray" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append(ClusterConfig.address)
+    return out
 
 
 if __name__ == "__main__":

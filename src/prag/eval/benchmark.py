@@ -115,7 +115,9 @@ def _retrieve_all(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, 
     only ones any method will need augmented or encoded."""
     prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
     prag.build(progress, augment=False, encode=False)
-    retrieved = run.record_retrieval(lambda q: prag.engine.retrieve(q, request.top_k), {d.id for d in corpus})
+    # Each question is retrieved for once (a resumed run skips those recorded): counted once as demand.
+    retrieved = run.record_retrieval(lambda q: prag.retrieve(q, request.top_k), {d.id for d in corpus})
+    prag.flush_demand()
     return {doc_id for ids in retrieved.values() for doc_id in ids}
 
 

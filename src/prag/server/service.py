@@ -7,7 +7,7 @@ import threading
 from contextlib import suppress
 
 from prag.api import EncodingJob, Prag
-from prag.config import ServiceConfig
+from prag.config import ClusterConfig, ServiceConfig
 from prag.errors import InputError
 from prag.server.batcher import AskBatcher
 from prag.server.gate import ModelGate
@@ -17,7 +17,9 @@ from prag.types import Answer, Document, JobState, Mode
 
 
 class Service:
-    def __init__(self, prag: Prag, token: str | None = None):
+    def __init__(self, prag: Prag, token: str | None = None, cluster: ClusterConfig | None = None):
+        """With a `cluster`, background encoding runs on its Ray workers (started here, so a cluster that
+        cannot serve is refused at once) and no longer takes turns with answering for the model."""
         prag.require_writable()  # the service queues, encodes and indexes as it runs
         self.prag = prag
         self.config: ServiceConfig = prag.settings.service
@@ -26,7 +28,10 @@ class Service:
         self.lock = threading.RLock()
         """Serialises every use of the catalogue and index by request handlers and the encoder thread."""
         self.metrics = Metrics(self.counts)
-        self.worker = EncodingWorker(prag.builder, self.gate, self.lock)
+        self._stop_cluster = prag.encode_on(cluster) if cluster is not None else None
+        # Encoding elsewhere needs no turn at this process's model: the encoder then has a gate of its own.
+        encoder_gate = self.gate if cluster is None else ModelGate()
+        self.worker = EncodingWorker(prag.builder, encoder_gate, self.lock, between_jobs=prag.flush_demand)
         self.batcher = AskBatcher(self._answer_many, prag.settings.answer.batch_size, self.config.batch_window_s)
         self._batcher_task: asyncio.Task | None = None
 
@@ -47,6 +52,10 @@ class Service:
         # The encoder finishes the unit it holds (one document's augmentation or training) before it
         # sees the stop; waiting for it keeps the model from training after the app has shut down.
         await asyncio.to_thread(self.worker.join, 120)
+        with self.lock:
+            self.prag.flush_demand()  # what the encoder thread had not written yet
+        if self._stop_cluster is not None:
+            self._stop_cluster()
         if self._batcher_task:
             self._batcher_task.cancel()
             with suppress(asyncio.CancelledError):
@@ -87,5 +96,6 @@ class Service:
     def _answer_many(self, questions: list[str], mode: Mode, top_k: int) -> list[Answer]:
         with self.gate.answering():
             answers = self.prag.engine.ask_many(questions, mode, top_k)
+        self.prag.note_retrievals(answers)  # in memory; the encoder thread writes them between jobs
         self.metrics.batch.observe(len(questions))
         return answers

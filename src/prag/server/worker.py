@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 from prag.api import Builder
 from prag.errors import PragError
@@ -15,12 +16,15 @@ log = logging.getLogger("prag.server")
 
 
 class EncodingWorker(threading.Thread):
-    def __init__(self, builder: Builder, gate: ModelGate, lock: threading.RLock):
+    def __init__(self, builder: Builder, gate: ModelGate, lock: threading.RLock, between_jobs: Callable[[], None] = lambda: None):
         super().__init__(name="prag-encoder", daemon=True)
         self.builder = builder
         self.gate = gate
         self.lock = lock
         """Serialises every use of the catalogue and index with the request handlers."""
+        self.between_jobs = between_jobs
+        """Catalogue upkeep run under the lock before each job and each idle second (writing the
+        retrievals answers counted, so that the next job is the most demanded)."""
         self.wake = threading.Event()
         self.stopping = threading.Event()
 
@@ -35,8 +39,10 @@ class EncodingWorker(threading.Thread):
         self.wake.set()
 
     def work_once(self) -> bool:
-        """Takes the oldest queued document through to `encoded` (or `failed`); False when none waits."""
+        """Takes the most retrieved queued document (then the oldest) through to `encoded` (or `failed`);
+        False when none waits."""
         with self.lock:
+            self.between_jobs()
             doc = self.builder.next_job()
         if doc is None:
             return False

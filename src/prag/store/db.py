@@ -84,6 +84,24 @@ def m003_chunk_origin(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX documents_by_origin ON documents(collection, chunk_of)")
 
 
+
+@migration
+def m004_demand(db: sqlite3.Connection) -> None:
+    """Retrievals per document and UTC day (`store.demand`): what is asked about gets encoded first. No
+    foreign key: a count outlives a document's replacement by new text, since users asked for the id."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE demand (
+            collection TEXT NOT NULL,
+            id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            retrievals INTEGER NOT NULL,
+            PRIMARY KEY (collection, id, day)
+        );
+        """
+    )
+
 def _run_script(db: sqlite3.Connection, script: str) -> None:
     # executescript() would commit on its own; statements one by one stay inside the migration's transaction.
     for statement in script.split(";"):

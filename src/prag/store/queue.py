@@ -50,9 +50,13 @@ class EncodingQueue:
         )
 
     def next_queued(self, collection: str) -> str | None:
+        """The queued document retrieved most often (`store.demand`), then the oldest: what users ask
+        about is encoded first, and the rest in the order it came."""
         row = self.db.execute(
-            "SELECT id FROM encoding_jobs WHERE collection = ? AND status = ? ORDER BY queued_at, rowid LIMIT 1",
-            (collection, JobState.QUEUED.value),
+            "SELECT j.id FROM encoding_jobs j LEFT JOIN"
+            " (SELECT id, SUM(retrievals) AS n FROM demand WHERE collection = ? GROUP BY id) d ON d.id = j.id"
+            " WHERE j.collection = ? AND j.status = ? ORDER BY COALESCE(d.n, 0) DESC, j.queued_at, j.rowid LIMIT 1",
+            (collection, collection, JobState.QUEUED.value),
         ).fetchone()
         return row["id"] if row else None
 
