@@ -7,7 +7,10 @@ from dataclasses import fields, replace
 
 import pytest
 
-from prag.config import AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AnswerConfig, AugmentConfig, Recipe, Settings
+from prag.config import (
+    ANSWER_FORMAT_RECIPE, AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AnswerConfig, AugmentConfig, Merge, Recipe,
+    Settings, merge_for, recipe_for,
+)
 
 WARM = dict(init="warmup", warmup="0123456789abcdef")
 
@@ -84,8 +87,19 @@ def test_a_recipe_trained_in_the_answer_prompt_follows_the_settings_answers():
 
 
 def test_the_named_recipes_differ():
-    assert RECIPES == {"paper": PAPER_RECIPE, "default": DEFAULT_RECIPE, "authors": AUTHORS_RECIPE}
-    assert len({r.fingerprint() for r in RECIPES.values()}) == 3
+    assert list(RECIPES) == ["paper", "default", "authors", "answer-format"]
+    assert len({r.fingerprint() for r in RECIPES.values()}) == 4
+    # answer-format is the authors' recipe with the loss on the content, as the dev sweep measured it.
+    assert ANSWER_FORMAT_RECIPE.fingerprint() == replace(AUTHORS_RECIPE, loss_on="content").fingerprint()
+
+
+def test_each_bundled_model_has_its_own_recipe_and_merge():
+    assert recipe_for("qwen-coder-0.5b") == ANSWER_FORMAT_RECIPE and merge_for("qwen-coder-0.5b") == Merge("mean")
+    for other in ("default", "/models/any-folder"):
+        assert recipe_for(other) == DEFAULT_RECIPE and merge_for(other) == Merge("sum")
+    qwen = Settings.for_model("qwen-coder-0.5b")
+    assert qwen.recipe.name == "answer-format" and qwen.answer.merge.weighting == "mean"
+    assert Settings.for_model("default") == Settings()
 
 
 @pytest.mark.parametrize("bad, message", [

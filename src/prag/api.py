@@ -68,8 +68,9 @@ class Status:
 
 
 class Prag:
-    def __init__(self, home: str | Path | None = None, collection: str = "default", model: str = DEFAULT_MODEL, settings=Settings()):
+    def __init__(self, home: str | Path | None = None, collection: str = "default", model: str = DEFAULT_MODEL, settings: Settings | None = None):
         _check_collection_name(collection)
+        settings = settings or Settings.for_model(model)  # without settings: the model's own recipe
         self.home, self.collection, self.model_spec, self.settings = prag_home(home), collection, model, settings
         self.catalog = Catalog(sqlite.connect(self.home / "prag.db"))
         self.runtime = Runtime(self.home, model, settings)

@@ -124,7 +124,28 @@ no end-of-turn token, and for multi-hop datasets the chain-of-thought prompt (`-
 differs: the authors' target sentence is written by the model during augmentation; here it is the
 passage's own sentence holding the answer."""
 
-RECIPES = {r.name: r for r in (PAPER_RECIPE, DEFAULT_RECIPE, AUTHORS_RECIPE)}
+ANSWER_FORMAT_RECIPE = replace(AUTHORS_RECIPE, name="answer-format", loss_on="content")
+"""The authors' recipe with the loss on the passage and answer tokens only: trained in the answers' own
+prompt, without training the instruction, worked examples and chat template every document shares (which
+three summed adapters over-predict). Chosen for Qwen2.5-Coder-0.5B on HotpotQA's dev questions."""
+
+RECIPES = {r.name: r for r in (PAPER_RECIPE, DEFAULT_RECIPE, AUTHORS_RECIPE, ANSWER_FORMAT_RECIPE)}
+
+MODEL_DEFAULTS = {"qwen-coder-0.5b": (ANSWER_FORMAT_RECIPE.name, "mean")}
+"""Recipe and merge (`parse_merge`) of each bundled model unless others are asked for; any other model,
+SmolLM2-135M (`default`) among them, takes the `default` recipe its demo chose (bench/recipe_experiment.py)
+and the paper's sum. Qwen2.5-Coder-0.5B's were picked on HotpotQA's dev questions 100-129
+(bench/quality_sweep.py; the table is in bench/RESULTS.md)."""
+
+
+def recipe_for(model: str) -> Recipe:
+    """The recipe `model` (a bundled model's name or a folder) encodes with by default."""
+    return RECIPES[MODEL_DEFAULTS.get(model, (DEFAULT_RECIPE.name, ""))[0]]
+
+
+def merge_for(model: str) -> "Merge":
+    """How `model` combines retrieved adapters by default."""
+    return parse_merge(MODEL_DEFAULTS.get(model, ("", "sum"))[1])
 
 
 @dataclass(frozen=True)
@@ -348,6 +369,11 @@ class Settings:
 
     def with_recipe(self, recipe: Recipe) -> "Settings":
         return replace(self, recipe=recipe)
+
+    @classmethod
+    def for_model(cls, model: str) -> "Settings":
+        """The defaults, with `model`'s own recipe and merge."""
+        return cls(recipe=recipe_for(model), answer=AnswerConfig(merge=merge_for(model)))
 
 
 def _digest(obj: object) -> str:

@@ -99,3 +99,15 @@ def test_serve_refuses_a_bad_port_or_token_file_before_opening_anything(tiny_mod
     directory = run(*serve, "--port", str(port), "--token-file", str(tmp_path))
     assert directory.exit_code == 2 and one_message(directory) == f"error: {tmp_path}: is a directory, not a token file"
     assert not home.exists()  # refused before the collection was opened, let alone the model loaded
+
+
+def test_recipe_and_merge_default_to_the_models_own():
+    from prag.cli.main import GlobalOptions
+
+    options = GlobalOptions()
+    options.model = "qwen-coder-0.5b"
+    assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("answer-format", "mean")
+    options.recipe, options.merge = "paper", "sum"
+    assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("paper", "sum")
+    options.model, options.recipe, options.merge = "default", None, None
+    assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("default", "sum")

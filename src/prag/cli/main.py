@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, parse_budget, parse_merge,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, merge_for, parse_budget, parse_merge, recipe_for,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -45,22 +45,25 @@ class GlobalOptions:
     home: Optional[Path] = None
     collection: str = "default"
     model: str = "default"
-    recipe: str = "default"
+    recipe: Optional[str] = None
+    """None: the model's own (`config.MODEL_RECIPES`)."""
     precision: Optional[str] = None
-    merge: str = "sum"
+    merge: Optional[str] = None
+    """None: the model's own (`config.MODEL_DEFAULTS`)."""
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
 
     def settings(self) -> Settings:
-        if self.recipe not in RECIPES:
+        if self.recipe is not None and self.recipe not in RECIPES:
             raise InputError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
-        recipe = RECIPES[self.recipe]
+        recipe = RECIPES[self.recipe] if self.recipe is not None else recipe_for(self.model)
         if self.precision is not None:
             if self.precision not in PRECISIONS:
                 raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
             recipe = replace(recipe, precision=self.precision)
-        return Settings(recipe=recipe, answer=AnswerConfig(merge=parse_merge(self.merge)))
+        merge = parse_merge(self.merge) if self.merge is not None else merge_for(self.model)
+        return Settings(recipe=recipe, answer=AnswerConfig(merge=merge))
 
 
 given = GlobalOptions()
@@ -71,13 +74,16 @@ def global_options(
     home: Annotated[Optional[Path], typer.Option(help="State folder (default: $PRAG_HOME or the user data dir).")] = None,
     collection: Annotated[str, typer.Option(help="Collection name.")] = "default",
     model: Annotated[str, typer.Option(help="default | qwen-coder-0.5b | path to a Hugging Face folder.")] = "default",
-    recipe: Annotated[str, typer.Option(help=f"Encoding recipe: {' | '.join(RECIPES)}.")] = "default",
+    recipe: Annotated[
+        Optional[str], typer.Option(help=f"Encoding recipe: {' | '.join(RECIPES)} (default: the model's own, see `prag status`).")
+    ] = None,
     precision: Annotated[
         Optional[str], typer.Option(help=f"Training arithmetic, overriding the recipe's: {' | '.join(PRECISIONS)} (bf16: CPUs with avx512_bf16/amx).")
     ] = None,
     merge: Annotated[
-        str, typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once].")
-    ] = "sum",
+        Optional[str],
+        typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once] (default: the model's own).")
+    ] = None,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision

@@ -55,13 +55,14 @@ def run_eval(
     request: EvalRequest,
     home: str | Path | None = None,
     model: str = loader.DEFAULT_MODEL,
-    settings: Settings = Settings(),
+    settings: Settings | None = None,
     progress: Progress = SilentProgress(),
 ) -> Path:
     """Evaluates every requested method on the benchmark's first `limit` questions, resuming what an
     earlier run in the same folder finished; writes predictions, results, report and plots. Only the
     documents some question retrieves are augmented and encoded (adapters are shared across runs)."""
     _check(request)
+    settings = settings or Settings.for_model(model)
     prompt = _prompt(request)
     benchmark = datasets.load(request.dataset, request.data)
     examples = request.selected(benchmark.examples)

@@ -76,7 +76,7 @@ def run_demo(
     home: str | Path | None = None,
     model: str = DEFAULT_MODEL,
     progress: Progress = SilentProgress(),
-    settings: Settings = Settings(),
+    settings: Settings | None = None,
 ) -> list[ModeScore]:
     """Builds the bundled demo collection and scores every mode on its questions."""
     prag = Prag(home, collection="demo", model=model, settings=settings)

@@ -31,7 +31,7 @@ def run_warmup(
     count: int,
     home: str | Path | None = None,
     model: str = loader.DEFAULT_MODEL,
-    settings: Settings = Settings(),
+    settings: Settings | None = None,
     retrain: bool = False,
 ) -> WarmupResult:
     """Trains the warm-up LoRA on `count` questions after the first `skip_first` (the evaluated slice is
@@ -42,6 +42,7 @@ def run_warmup(
     examples = datasets.load(dataset, data).examples[skip_first : skip_first + count]
     if not examples:
         raise InputError(f"{data} has no questions after the first {skip_first}")
+    settings = settings or Settings.for_model(model)
     runtime = Prag(home, collection="warmup", model=model, settings=settings).runtime
     source = {
         "dataset": dataset,
