@@ -138,14 +138,17 @@ and the paper's sum. Qwen2.5-Coder-0.5B's were picked on HotpotQA's dev question
 (bench/quality_sweep.py; the table is in bench/RESULTS.md)."""
 
 
+OTHER_MODELS_DEFAULTS = (DEFAULT_RECIPE.name, "sum")
+
+
 def recipe_for(model: str) -> Recipe:
     """The recipe `model` (a bundled model's name or a folder) encodes with by default."""
-    return RECIPES[MODEL_DEFAULTS.get(model, (DEFAULT_RECIPE.name, ""))[0]]
+    return RECIPES[MODEL_DEFAULTS.get(model, OTHER_MODELS_DEFAULTS)[0]]
 
 
 def merge_for(model: str) -> "Merge":
     """How `model` combines retrieved adapters by default."""
-    return parse_merge(MODEL_DEFAULTS.get(model, ("", "sum"))[1])
+    return parse_merge(MODEL_DEFAULTS.get(model, OTHER_MODELS_DEFAULTS)[1])
 
 
 @dataclass(frozen=True)
