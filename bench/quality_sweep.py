@@ -27,7 +27,7 @@ import time  # noqa: E402
 from dataclasses import fields, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prag.config import PRECISIONS, RECIPES, Recipe, Settings, parse_merge  # noqa: E402
+from prag.config import PRECISIONS, RECIPES, AugmentConfig, Recipe, Settings, parse_merge  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
@@ -52,11 +52,12 @@ def check_slice(span: tuple[int, int]) -> None:
         raise SystemExit(f"--slice {start}:{end} reaches questions {RESERVED[0]}-{RESERVED[1] - 1}, which are reserved")
 
 
-def setting(spec: str, precision: str | None) -> tuple[str, Settings, int]:
+def setting(spec: str, precision: str | None, augment_model: str | None = None) -> tuple[str, Settings, int]:
     """`RECIPE[@FIELD=VALUE…]/MERGE[/kN]`, e.g. `paper/sum`, `paper/score:0.5`, `paper/sum/k1`,
     `authors@epochs=2@learning_rate=1e-3/mean`: a folder name, its settings and its top-k (3 unless kN).
     An override changes one field of the named recipe (and so its adapters); the base folder's RAG keeps
-    top-3 whatever a setting's k, so every Δ is against the same RAG."""
+    top-3 whatever a setting's k, so every Δ is against the same RAG. With `augment_model`, another model
+    writes the augmentations (the paper's Table 3)."""
     recipe_spec, _, rest = spec.partition("/")
     merge_spec, _, k_spec = rest.partition("/")
     if k_spec and not (k_spec.startswith("k") and k_spec[1:].isdigit() and int(k_spec[1:]) >= 1):
@@ -70,10 +71,11 @@ def setting(spec: str, precision: str | None) -> tuple[str, Settings, int]:
     if precision:
         recipe = replace(recipe, precision=precision)
     merge = parse_merge(merge_spec or "sum")
-    settings = Settings(recipe=recipe)
+    settings = Settings(recipe=recipe, augment=AugmentConfig(model=augment_model))
     settings = replace(settings, answer=replace(settings.answer, merge=merge))
     label = recipe_spec.replace("@", "-").replace("=", "")
-    name = f"{label}{'-' + precision if precision else ''}-{merge.label.replace('×', 'x').replace('+', '-')}"
+    written_by = f"-by-{Path(augment_model).name}" if augment_model else ""
+    name = f"{label}{'-' + precision if precision else ''}{written_by}-{merge.label.replace('×', 'x').replace('+', '-')}"
     return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
 
 
@@ -125,6 +127,7 @@ def main() -> None:
     parser.add_argument("--slice", type=parse_slice, default=(100, 150), help="START:END, e.g. 100:200 (dev) or 0:100 (test)")
     parser.add_argument("--settings", default="paper/sum", help="comma-separated RECIPE[@FIELD=VALUE…]/MERGE[/kN], e.g. paper/sum,paper/mean/k1,authors@epochs=2/sum")
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="training arithmetic for every setting")
+    parser.add_argument("--augment-model", default=None, help="the model that writes every setting's augmentations (default: --model)")
     parser.add_argument("--home", type=Path, default=None, help="PRAG_HOME: adapters and augmentations are cached here")
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
@@ -135,7 +138,7 @@ def main() -> None:
     base = evaluate(args, args.out / f"{prefix}-base", BASE_METHODS, Settings())
     folders = []
     for spec in args.settings.split(","):
-        name, settings, top_k = setting(spec.strip(), args.precision)
+        name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
         folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", PARAMETRIC, settings, top_k)))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")

@@ -67,6 +67,12 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return save_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
 
 
+@pytest.fixture(scope="session")
+def other_tiny_model_dir(tmp_path_factory) -> Path:
+    """Another tiny model (other weights, the same tokenizer): a second model, e.g. one that augments."""
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-llama-other"), seed=1)
+
+
 @pytest.fixture
 def facts_file(tmp_path) -> Path:
     return write_facts(tmp_path / "facts.jsonl")

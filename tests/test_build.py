@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -63,6 +64,41 @@ def test_another_recipe_trains_its_own_adapters(tiny, tiny_model_dir, monkeypatc
     saved = count_saves(monkeypatch)
     other = Prag(model=str(tiny_model_dir), settings=FAST.with_recipe(replace(FAST.recipe, learning_rate=1e-4)))
     assert other.build().encoded == 3 and len(saved) == 3
+
+
+def generations_of(generator, monkeypatch) -> list[int]:
+    """Counts the prompts `generator` generates for."""
+    prompts: list[int] = []
+    original = generator.generate
+
+    def generate(batch, *args, **kwargs):
+        prompts.append(len(batch))
+        return original(batch, *args, **kwargs)
+
+    monkeypatch.setattr(generator, "generate", generate)
+    return prompts
+
+
+def test_another_model_can_write_the_augmentations(tiny, tiny_model_dir, other_tiny_model_dir, monkeypatch):
+    by_other = Prag(model=str(tiny_model_dir), settings=replace(FAST, augment=replace(FAST.augment, model=str(other_tiny_model_dir))))
+    runtime = by_other.runtime
+    assert runtime.augment_fingerprint != runtime.model_fingerprint
+    assert runtime.augment_key.startswith(runtime.augment_fingerprint) and runtime.augment_key != tiny.runtime.augment_key
+    assert runtime.augment_generator is not runtime.generator
+    by_writer, by_answerer = generations_of(runtime.augment_generator, monkeypatch), generations_of(runtime.generator, monkeypatch)
+    report = by_other.build()
+    assert (report.augmented, report.encoded) == (3, 3)
+    assert sum(by_writer) >= 6 and by_answerer == []  # a rewrite and QA pairs per document, all by the writer
+    provenance = json.loads(by_other.catalog.db.execute("SELECT provenance FROM augmentations").fetchone()[0])
+    assert provenance["augment_model"] == str(other_tiny_model_dir) and provenance["model"] == str(tiny_model_dir)
+    # Adapters stay the answering model's, keyed by what they learnt from: the answering model's own
+    # augmentations are other data, so a build without the option augments and encodes again.
+    mine, theirs = tiny.runtime.adapter_store.folder, by_other.runtime.adapter_store.folder
+    assert mine.parent == theirs.parent and mine != theirs
+    assert by_other.status().augment_model == str(other_tiny_model_dir) and tiny.status().augment_model == str(tiny_model_dir)
+    assert tiny.status().augmented == 0
+    report = tiny.build()
+    assert (report.augmented, report.encoded) == (3, 3)
 
 
 def test_an_interrupted_build_resumes_with_nothing_lost_or_duplicated(tiny, tiny_model_dir, monkeypatch):

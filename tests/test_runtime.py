@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from prag import Prag, __version__
+from prag.config import AugmentConfig
 
 from .conftest import FAST
 
@@ -12,7 +13,8 @@ from .conftest import FAST
 def test_stores_are_keyed_by_model_fingerprint_and_recipe(tiny_model_dir):
     runtime = Prag(model=str(tiny_model_dir), settings=FAST).runtime
     other = Prag(model=str(tiny_model_dir), settings=FAST.with_recipe(replace(FAST.recipe, rank=4))).runtime
-    assert runtime.adapter_store.folder.parts[-2:] == (runtime.model_fingerprint, FAST.recipe.fingerprint())
+    assert runtime.adapter_store.folder.parts[-2:] == (runtime.model_fingerprint, runtime.adapter_key)
+    assert runtime.adapter_key.startswith(FAST.recipe.fingerprint())
     assert other.adapter_store.folder != runtime.adapter_store.folder
     assert runtime.augment_key == other.augment_key  # augmentation does not depend on the recipe
     assert runtime.augment_key.startswith(runtime.model_fingerprint)
@@ -36,3 +38,13 @@ def test_provenance_names_model_recipe_and_code_version(tiny_model_dir):
 def test_fp32_training_shares_the_answering_model(tiny_model_dir):
     runtime = Prag(model=str(tiny_model_dir), settings=FAST).runtime
     assert runtime.encoding_generator is runtime.generator
+
+
+def test_adapters_are_keyed_by_the_augmentations_they_learn_from(tiny_model_dir, other_tiny_model_dir):
+    """Default augmentations by the answering model keep the key adapters were stored under before."""
+    plain = Prag(model=str(tiny_model_dir), settings=FAST.with_recipe(FAST.recipe)).runtime
+    default = Prag(model=str(tiny_model_dir), settings=replace(FAST, augment=AugmentConfig())).runtime
+    assert default.adapter_key == FAST.recipe.fingerprint() and plain.adapter_key != default.adapter_key
+    by_other = Prag(model=str(tiny_model_dir), settings=replace(FAST, augment=AugmentConfig(model=str(other_tiny_model_dir)))).runtime
+    assert len({plain.adapter_key, default.adapter_key, by_other.adapter_key}) == 3
+    assert by_other.model_fingerprint == default.model_fingerprint  # the answering model is the same

@@ -61,6 +61,8 @@ class Status:
     """Retrievals of the collection's documents in the last `recent_days` days (ask, the service, eval)."""
     recent_encoded: int = 0
     """How many of those retrieved a document that has an adapter now: the share P-RAG can serve."""
+    augment_model: str = ""
+    """The model that writes augmentations (the answering model unless `--augment-model` says)."""
 
     @property
     def recent_coverage(self) -> float | None:
@@ -138,6 +140,7 @@ class Prag:
             self.collection, self.model_spec, self.settings.recipe.name, len(documents), len(augmented), len(encoded),
             sum(store.nbytes(h) for h in encoded), index is not None, damaged,
             RECENT_DAYS, sum(recent.values()), sum(n for i, n in recent.items() if hash_of[i] in encoded),
+            augment_model=self.runtime.augment_model_spec,
         )
 
     # Answers.

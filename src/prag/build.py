@@ -68,7 +68,7 @@ class LocalWorkers:
         self.runtime = runtime
 
     def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
-        return Augmenter(self.runtime.generator, self.runtime.settings.augment).augment(documents)
+        return Augmenter(self.runtime.augment_generator, self.runtime.settings.augment).augment(documents)
 
     def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
         runtime = self.runtime

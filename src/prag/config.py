@@ -166,9 +166,15 @@ class AugmentConfig:
     batch_size: int = 32
     """Documents generated for together. Greedy outputs do not depend on it (bench/augment.py checks);
     sampled retries draw their random numbers per batch, so it is part of the fingerprint."""
+    model: str | None = None
+    """The model that writes the augmentations (the paper's Table 3: another model than the one that
+    answers and is encoded); None: the answering model itself."""
 
     def fingerprint(self) -> str:
-        return _digest(asdict(self))
+        described = asdict(self)
+        if self.model is None:  # added later: augmentations stored before it keep their key
+            del described["model"]
+        return _digest(described)
 
 
 MERGE_WEIGHTINGS = ("sum", "mean", "score")

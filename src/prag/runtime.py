@@ -3,12 +3,13 @@ every stored artefact records (model, recipe, augmentation settings, code versio
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 
 from prag import __version__
-from prag.config import Recipe, Settings
+from prag.config import AugmentConfig, Recipe, Settings
 from prag.lora import LoRAAdapter
 from prag.model import loader
 from prag.model.generate import Generator
@@ -40,6 +41,23 @@ class Runtime:
         loaded = loader.load(self.model_spec, self.cache)
         return Generator(loaded, self.settings.recipe.target_modules)
 
+    @property
+    def augment_model_spec(self) -> str:
+        """The model that writes augmentations: the settings' `augment.model`, or this one."""
+        return self.settings.augment.model or self.model_spec
+
+    @cached_property
+    def augment_generator(self) -> Generator:
+        if self.augment_model_spec == self.model_spec:
+            return self.generator
+        return Generator(loader.load(self.augment_model_spec, self.cache), self.settings.recipe.target_modules)
+
+    @cached_property
+    def augment_fingerprint(self) -> str:
+        if self.augment_model_spec == self.model_spec:
+            return self.model_fingerprint
+        return loader.fingerprint(loader.resolve(self.augment_model_spec, self.cache), self.cache)
+
     @cached_property
     def encoding_generator(self) -> Generator:
         """The model that trains adapters: the answering model itself, or a copy in the recipe's precision."""
@@ -50,7 +68,7 @@ class Runtime:
 
     @cached_property
     def adapter_store(self) -> AdapterStore:
-        return AdapterStore(self.home / "adapters", self.model_fingerprint, self.recipe_key)
+        return AdapterStore(self.home / "adapters", self.model_fingerprint, self.adapter_key)
 
     @cached_property
     def warmups(self) -> WarmupStore:
@@ -66,9 +84,18 @@ class Runtime:
         return self.settings.recipe.fingerprint()
 
     @property
+    def adapter_key(self) -> str:
+        """Adapters depend on the recipe and on the augmentations they learn from. The augmentation the
+        answering model writes with the default settings is left out of the key, so that the adapters
+        stored before the key covered augmentations keep their folder."""
+        if self.augment_model_spec == self.model_spec and self.settings.augment == AugmentConfig():
+            return self.recipe_key
+        return f"{self.recipe_key}-augmented-{hashlib.sha256(self.augment_key.encode()).hexdigest()[:16]}"
+
+    @property
     def augment_key(self) -> str:
         """Augmentations depend on the model that wrote them and on the augmentation settings."""
-        return f"{self.model_fingerprint}-{self.settings.augment.fingerprint()}"
+        return f"{self.augment_fingerprint}-{self.settings.augment.fingerprint()}"
 
     def peft_config(self, recipe: Recipe) -> dict:
         return peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
@@ -81,6 +108,7 @@ class Runtime:
             "recipe": self.settings.recipe.name,
             "recipe_hash": self.recipe_key,
             "augment_hash": self.settings.augment.fingerprint(),
+            "augment_model": self.augment_model_spec,
             **extra,
         }
 

@@ -111,3 +111,14 @@ def test_recipe_and_merge_default_to_the_models_own():
     assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("paper", "sum")
     options.model, options.recipe, options.merge = "default", None, None
     assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("default", "sum")
+
+
+def test_augment_model_writes_the_augmentations_and_status_names_it(tiny_model_dir, other_tiny_model_dir, facts_file, tmp_path):
+    common = ["--home", str(tmp_path / "h"), "--model", str(tiny_model_dir), "--recipe", "paper"]
+    by_other = [*common, "--augment-model", str(other_tiny_model_dir)]
+    run(*common, "add", str(facts_file))
+    assert "3 newly augmented, 3 newly encoded" in run(*by_other, "build").output
+    assert "augmented by" in one_message(run(*by_other, "status"))  # the title names the writer (cut to the width here)
+    # The answering model's own augmentations, and the adapters trained on them, are still to be made.
+    assert "augmented by" not in one_message(run(*common, "status"))
+    assert "3 newly augmented, 3 newly encoded" in run(*common, "build").output

@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, ClusterConfig, Settings, merge_for, parse_budget, parse_merge, recipe_for,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, merge_for, parse_budget, parse_merge, recipe_for,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -50,6 +50,8 @@ class GlobalOptions:
     precision: Optional[str] = None
     merge: Optional[str] = None
     """None: the model's own (`config.MODEL_DEFAULTS`)."""
+    augment_model: Optional[str] = None
+    """None: the model augments its own documents."""
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
@@ -63,7 +65,7 @@ class GlobalOptions:
                 raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
             recipe = replace(recipe, precision=self.precision)
         merge = parse_merge(self.merge) if self.merge is not None else merge_for(self.model)
-        return Settings(recipe=recipe, answer=AnswerConfig(merge=merge))
+        return Settings(recipe=recipe, augment=AugmentConfig(model=self.augment_model), answer=AnswerConfig(merge=merge))
 
 
 given = GlobalOptions()
@@ -84,10 +86,13 @@ def global_options(
         Optional[str],
         typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once] (default: the model's own).")
     ] = None,
+    augment_model: Annotated[
+        Optional[str], typer.Option(help="The model that writes the rewrites and QA pairs (default: --model itself), e.g. qwen-coder-0.5b.")
+    ] = None,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
-    given.merge = merge
+    given.merge, given.augment_model = merge, augment_model
 
 
 @app.command()
@@ -192,7 +197,8 @@ def status() -> None:
     retrievals that found an encoded document."""
     with _errors():
         s = given.open().status()
-    table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}")
+    written_by = f" · augmented by {s.augment_model}" if s.augment_model != s.model else ""
+    table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}{written_by}")
     for column in ("documents", "augmented", "encoded", "adapter bytes", "indexed"):
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")
