@@ -52,28 +52,39 @@ class Workers(Protocol):
     """Where augmentation and encoding compute: this process (`LocalWorkers`), or a cluster's workers
     (`prag.cluster`). Results come back here, to the one process that stores them."""
 
-    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
-        """Each document with its new augmentation, a batch at a time, in any order."""
+    parallel: int
+    """How many batches compute at once: the service's encoder takes this many documents at a time."""
+
+    def augment(self, documents: list[Document], apart: bool = False) -> Iterator[tuple[Document, Augmentation]]:
+        """Each document with its new augmentation, a batch at a time, in any order; `apart`: each
+        document a batch of its own, so that parallel workers take them at once."""
         ...
 
-    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
-        """(index into `items`, adapter), a batch at a time, in any order."""
+    def encode(self, items: list[tuple[Document, Augmentation]], apart: bool = False) -> Iterator[tuple[int, LoRAAdapter]]:
+        """(index into `items`, adapter), a batch at a time, in any order; `apart` as for `augment`."""
         ...
 
 
 class LocalWorkers:
-    """The model in this process, loaded on first use."""
+    """The model in this process, loaded on first use: one batch at a time."""
+
+    parallel = 1
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
 
-    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
-        return Augmenter(self.runtime.augment_generator, self.runtime.settings.augment).augment(documents)
+    def augment(self, documents: list[Document], apart: bool = False) -> Iterator[tuple[Document, Augmentation]]:
+        augmenter = Augmenter(self.runtime.augment_generator, self.runtime.settings.augment)
+        if not apart:
+            return augmenter.augment(documents)
+        return (pair for doc in documents for pair in augmenter.augment([doc]))
 
-    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
+    def encode(self, items: list[tuple[Document, Augmentation]], apart: bool = False) -> Iterator[tuple[int, LoRAAdapter]]:
         runtime = self.runtime
         encoder = Encoder(runtime.encoding_generator, runtime.settings.recipe, start=runtime.start_adapter())
-        return encoder.encode_many(items)
+        if not apart:
+            return encoder.encode_many(items)
+        return ((i, next(encoder.encode_many([item]))[1]) for i, item in enumerate(items))
 
 
 class Builder:
@@ -192,17 +203,25 @@ class Builder:
             advance(1)
         return len(todo) - len(failed), failed
 
-    # One document at a time (the service's background encoder).
+    # A few documents at a time, each apart (the service's background encoder).
 
-    def augment_one(self, doc: Document) -> Augmentation:
-        """The stored augmentation, or a new one (computed, not yet stored)."""
-        return self.augmentation(doc) or next(self.workers.augment([doc]))[1]
+    def augment_jobs(self, docs: list[Document]) -> list[Augmentation]:
+        """Each document's stored augmentation, or a new one (computed, not yet stored)."""
+        found = {doc.id: self.augmentation(doc) for doc in docs}
+        todo = [doc for doc in docs if found[doc.id] is None]
+        if todo:
+            found.update((doc.id, aug) for doc, aug in self.workers.augment(todo, apart=True))
+        return [found[doc.id] for doc in docs]
 
-    def encode_one(self, doc: Document, aug: Augmentation) -> LoRAAdapter | None:
-        """A new adapter, or None when one is stored already (a restart never trains a document twice)."""
-        if self.runtime.adapter_store.has(doc.content_hash):
-            return None
-        return next(self.workers.encode([(doc, aug)]))[1]
+    def encode_jobs(self, items: list[tuple[Document, Augmentation]]) -> list[LoRAAdapter | None]:
+        """Each document's new adapter, or None when one is stored already (a restart never trains a
+        document twice)."""
+        todo = [i for i, (doc, _) in enumerate(items) if not self.runtime.adapter_store.has(doc.content_hash)]
+        adapters: list[LoRAAdapter | None] = [None] * len(items)
+        if todo:
+            for j, adapter in self.workers.encode([items[i] for i in todo], apart=True):
+                adapters[todo[j]] = adapter
+        return adapters
 
     def recover(self) -> int:
         """On a service's start: documents without a job (added by `prag add`), jobs a crash interrupted,
@@ -230,13 +249,13 @@ class Builder:
             index.save(self.index_dir)
         return index, documents
 
-    def next_job(self) -> Document | None:
-        """The most retrieved queued document (then the oldest), marked `augmenting`; None when none waits."""
-        doc_id = self.queue.next_queued(self.collection)
-        doc = self.catalog.document(self.collection, doc_id) if doc_id else None
-        if doc is not None:
+    def next_jobs(self, limit: int) -> list[Document]:
+        """Up to `limit` queued documents, the most retrieved (then the oldest) first, marked `augmenting`."""
+        found = [self.catalog.document(self.collection, i) for i in self.queue.queued_first(self.collection, limit)]
+        docs = [doc for doc in found if doc is not None]
+        for doc in docs:
             self.mark(doc.id, JobState.AUGMENTING)
-        return doc
+        return docs
 
     def mark(self, doc_id: str, status: JobState, reason: str | None = None) -> None:
         self.queue.set_status(self.collection, doc_id, status, reason)

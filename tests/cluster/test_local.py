@@ -126,15 +126,20 @@ def test_workers_without_the_model_are_refused(local_ray, tiny_model_dir, facts_
         prag.build(cluster=TWO_WORKERS)
 
 
-def test_a_service_encodes_on_ray_workers_and_answers_here(local_ray, tiny_model_dir):
-    service = Service(Prag(model=str(tiny_model_dir), settings=FAST), cluster=ClusterConfig(workers=1))
+def test_a_service_encodes_on_ray_workers_and_answers_here(local_ray, tiny_model_dir, monkeypatch):
+    saved = count_saves(monkeypatch)
+    service = Service(Prag(model=str(tiny_model_dir), settings=FAST), cluster=TWO_WORKERS)
     try:
         assert service.worker.gate is not service.gate  # encoding elsewhere never makes answers wait
         service._prepare()
-        service.add([Document(**fact) for fact in DEMO_FACTS])
-        while service.worker.work_once():
-            pass
+        service.add([Document(**fact) for fact in DEMO_FACTS])  # queued oldest first: velmora, quillon, brevik
+        # As many documents at a time as there are workers, each a batch of its own.
+        assert service.worker.work_once()
+        status = {f["id"]: service.prag.job(f["id"]).status for f in DEMO_FACTS}
+        assert status == {"velmora": JobState.ENCODED, "quillon": JobState.ENCODED, "brevik": JobState.QUEUED}
+        assert service.worker.work_once() and not service.worker.work_once()
         assert {service.prag.job(f["id"]).status for f in DEMO_FACTS} == {JobState.ENCODED}
+        assert len(saved) == 3
         assert service.prag.status().encoded == 3
         answer = service._answer_many(["When was Velmora founded?"], Mode.AUTO, 1)[0]
         assert answer.parametric == answer.documents == ["velmora"]

@@ -50,15 +50,21 @@ class RayWorkers:
         self._started_ray = False
         self._pool: ActorPool | None = None
 
-    def augment(self, documents: list[Document]) -> Iterator[tuple[Document, Augmentation]]:
-        size = self.runtime.settings.augment.batch_size
+    @property
+    def parallel(self) -> int:
+        return len(self.pool.actors)
+
+    def augment(self, documents: list[Document], apart: bool = False) -> Iterator[tuple[Document, Augmentation]]:
+        size = 1 if apart else self.runtime.settings.augment.batch_size
         batches = [documents[start : start + size] for start in range(0, len(documents), size)]
         for b, augmentations in self.pool.run("augment", batches):
             yield from zip(batches[b], augmentations)
 
-    def encode(self, items: list[tuple[Document, Augmentation]]) -> Iterator[tuple[int, LoRAAdapter]]:
-        # Planning only tokenises; one worker does it, so the driver never loads the model.
-        batches = next(self.pool.run("plan", [items]))[1]
+    def encode(self, items: list[tuple[Document, Augmentation]], apart: bool = False) -> Iterator[tuple[int, LoRAAdapter]]:
+        if apart:
+            batches = [[i] for i in range(len(items))]
+        else:  # planning only tokenises; one worker does it, so the driver never loads the model
+            batches = next(self.pool.run("plan", [items]))[1]
         for b, adapters in self.pool.run("encode", [[items[i] for i in batch] for batch in batches]):
             yield from zip(batches[b], adapters)
 

@@ -8,7 +8,7 @@ import threading
 from typing import Callable
 
 from prag.api import Builder
-from prag.errors import PragError
+from prag.errors import EncodingError, PragError
 from prag.server.gate import ModelGate
 from prag.types import Document, JobState
 
@@ -39,37 +39,54 @@ class EncodingWorker(threading.Thread):
         self.wake.set()
 
     def work_once(self) -> bool:
-        """Takes the most retrieved queued document (then the oldest) through to `encoded` (or `failed`);
+        """Takes the most retrieved queued documents (then the oldest) through to `encoded` (or `failed`):
+        as many at once as the workers compute in parallel (one in this process, one per Ray worker);
         False when none waits."""
         with self.lock:
             self.between_jobs()
-            doc = self.builder.next_job()
-        if doc is None:
+            docs = self.builder.next_jobs(self.builder.workers.parallel)
+        if not docs:
             return False
         try:
-            self._encode(doc)
-        except PragError as e:
-            with self.lock:
-                self.builder.mark(doc.id, JobState.FAILED, str(e))
-        except Exception as e:  # a bug or a resource limit: record it, keep serving, keep draining
-            log.exception("encoding %r failed", doc.id)
-            with self.lock:
-                self.builder.mark(doc.id, JobState.FAILED, f"{type(e).__name__}: {e}")
+            self._encode(docs)
+        except Exception as e:
+            if len(docs) == 1:
+                self._fail(docs[0], e)
+            else:  # one document must not fail its neighbours: each goes again alone (stored work is kept)
+                for doc in docs:
+                    try:
+                        self._encode([doc])
+                    except Exception as alone:
+                        self._fail(doc, alone)
         return True
 
-    def _encode(self, doc: Document) -> None:
-        with self.gate.background():
-            aug = self.builder.augment_one(doc)
+    def _fail(self, doc: Document, error: Exception) -> None:
+        """A PragError is the document's own reason; anything else is a bug or a resource limit: record
+        it, keep serving, keep draining."""
+        if not isinstance(error, PragError):
+            log.error("encoding %r failed", doc.id, exc_info=error)
+        reason = str(error) if isinstance(error, PragError) else f"{type(error).__name__}: {error}"
         with self.lock:
-            if not self.builder.still_current(doc):
-                return
-            self.builder.store_augmentation(doc, aug)
-            self.builder.mark(doc.id, JobState.ENCODING)
+            self.builder.mark(doc.id, JobState.FAILED, reason)
+
+    def _encode(self, docs: list[Document]) -> None:
         with self.gate.background():
-            adapter = self.builder.encode_one(doc, aug)
+            augmentations = self.builder.augment_jobs(docs)
         with self.lock:
-            if not self.builder.still_current(doc):
-                return
-            if adapter is not None:
-                self.builder.store_adapter(doc, aug, adapter)
-            self.builder.mark(doc.id, JobState.ENCODED)
+            items = [(doc, aug) for doc, aug in zip(docs, augmentations) if self.builder.still_current(doc)]
+            for doc, aug in items:
+                self.builder.store_augmentation(doc, aug)
+                self.builder.mark(doc.id, JobState.ENCODING)
+        with self.gate.background():
+            adapters = self.builder.encode_jobs(items)
+        with self.lock:
+            for (doc, aug), adapter in zip(items, adapters):
+                if not self.builder.still_current(doc):
+                    continue
+                try:
+                    if adapter is not None:
+                        self.builder.store_adapter(doc, aug, adapter)
+                except EncodingError as e:  # this document's training diverged: it alone fails
+                    self.builder.mark(doc.id, JobState.FAILED, str(e))
+                    continue
+                self.builder.mark(doc.id, JobState.ENCODED)

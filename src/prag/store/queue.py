@@ -52,13 +52,18 @@ class EncodingQueue:
     def next_queued(self, collection: str) -> str | None:
         """The queued document retrieved most often (`store.demand`), then the oldest: what users ask
         about is encoded first, and the rest in the order it came."""
-        row = self.db.execute(
+        first = self.queued_first(collection, 1)
+        return first[0] if first else None
+
+    def queued_first(self, collection: str, limit: int) -> list[str]:
+        """Up to `limit` queued documents in the order `next_queued` takes them."""
+        rows = self.db.execute(
             "SELECT j.id FROM encoding_jobs j LEFT JOIN"
             " (SELECT id, SUM(retrievals) AS n FROM demand WHERE collection = ? GROUP BY id) d ON d.id = j.id"
-            " WHERE j.collection = ? AND j.status = ? ORDER BY COALESCE(d.n, 0) DESC, j.queued_at, j.rowid LIMIT 1",
-            (collection, collection, JobState.QUEUED.value),
-        ).fetchone()
-        return row["id"] if row else None
+            " WHERE j.collection = ? AND j.status = ? ORDER BY COALESCE(d.n, 0) DESC, j.queued_at, j.rowid LIMIT ?",
+            (collection, collection, JobState.QUEUED.value, limit),
+        ).fetchall()
+        return [row["id"] for row in rows]
 
     def ids(self, collection: str, status: JobState) -> list[str]:
         """The ids of the collection's jobs in `status`."""
