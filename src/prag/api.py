@@ -253,7 +253,7 @@ class Prag:
         return True
 
     def encode_on(self, cluster: ClusterConfig) -> Callable[[], None]:
-        """Sends the background encoder's work (one document at a time) to Ray workers, started now;
+        """Sends the background encoder's work (a document per worker at a time) to Ray workers, started now;
         returns what stops them. Answering stays in this process."""
         from prag.cluster import RayWorkers  # Ray is imported only by a service that asks for it
 
