@@ -37,6 +37,17 @@ def test_paper_sequences_are_passage_rewrite_and_alone(generator):
     assert "Passage" not in texts[2] and all("The answer is 1843." in t for t in texts)
 
 
+def test_the_passage_and_its_rewrites_as_plain_text(generator):
+    """The paper's Figure 3 ablation: the document alone, then with its rewrites, no QA pair."""
+    def texts(*kinds):
+        return [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, replace(DEFAULT_RECIPE, sequences=kinds))]
+
+    assert texts("document") == [generator.tokenizer.decode(generator.plain_sequence(DOC.passage).input_ids)]
+    both = texts("document", "rewritten")
+    assert len(both) == 2 and AUG.rewrites[0] in both[1] and not any("1843." in t and "answer" in t for t in both)
+    assert len(texts("document", "rewritten", "alone")) == 3
+
+
 THREE = replace(AUG, qa_pairs=(
     QAPair("When was Velmora founded?", "1843"),
     QAPair("Who founded Velmora?", "Aldric Fenn"),

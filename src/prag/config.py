@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from prag.errors import InputError
 
-SEQUENCE_KINDS = ("passage", "rewrite", "alone", "document")
+SEQUENCE_KINDS = ("passage", "rewrite", "alone", "document", "rewritten")
 LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
 PRECISIONS = ("fp32", "bf16")
@@ -36,7 +36,8 @@ class Recipe:
     epochs: int = 3
     sequences: tuple[str, ...] = ("passage", "rewrite", "alone")
     """Training sequences per QA pair: with the passage, with the rewrite, alone.
-    `document` adds the raw passage once per epoch as plain language-model text."""
+    `document` adds the raw passage once per epoch as plain language-model text, `rewritten` each rewrite
+    (the paper's Figure 3 ablation: `document` alone, then `document+rewritten`, then with QA pairs)."""
     loss_on: str = "content"
     """`all` tokens (the paper), only the `answer` turn, or the `content`: passage and answer tokens,
     without the chat template, instruction and question that every document shares."""

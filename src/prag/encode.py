@@ -91,6 +91,8 @@ def training_sequences(generator: Generator, doc: Document, aug: Augmentation, r
             sequences.append(generator.training_sequence(user, assistant, recipe.loss_on, passages, recipe.end_token))
     if "document" in recipe.sequences or not aug.qa_pairs:
         sequences.append(generator.plain_sequence(doc.passage))
+    if "rewritten" in recipe.sequences:
+        sequences.extend(generator.plain_sequence(rewrite) for rewrite in aug.rewrites)
     return sequences
 
 
