@@ -25,7 +25,7 @@ from prag.lora import LoRAAdapter, LoRAPlug, trainable_factors
 from prag.model.generate import Generator, TrainingSequence
 from prag.model.head_loss import head_cross_entropy
 from prag.model.exemplars import EXEMPLARS
-from prag.model.prompts import answer_assistant_turn, answer_user_turn, cot_assistant_turn, cot_user_turn
+from prag.model.prompts import answer_assistant_turn, cot_assistant_turn, user_turn
 from prag.text import sentence_holding
 from prag.types import Augmentation, Document, QAPair
 
@@ -117,9 +117,7 @@ class TrainingPrompt:
         self.exemplars = EXEMPLARS[exemplars] if kind == "cot" else None
 
     def user(self, question: str, passages: list[str]) -> str:
-        if self.exemplars is None:
-            return answer_user_turn(question, passages)
-        return cot_user_turn(question, passages, self.exemplars)
+        return user_turn(question, passages, self.exemplars)
 
     def assistant(self, pair: QAPair, sources: list[str]) -> str:
         """Short: "The answer is …". Chain of thought: the first source sentence holding the answer (the

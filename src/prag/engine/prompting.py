@@ -9,7 +9,8 @@ from prag.config import AnswerConfig
 from prag.errors import InputError
 from prag.model.exemplars import EXEMPLARS
 from prag.model.generate import Generator
-from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX, answer_user_turn, cot_user_turn
+from prag.model import prompts
+from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX
 from prag.text import after_answer_is, first_line_answer, sentence_done, stated_answer, states_answer
 from prag.types import content_hash
 
@@ -47,9 +48,7 @@ class AnswerPrompt:
 
 
 def user_turn(config: AnswerConfig, question: str, passages: list[str] | None) -> str:
-    if config.prompt == "cot":
-        return cot_user_turn(question, passages, EXEMPLARS[config.exemplars])
-    return answer_user_turn(question, passages)
+    return prompts.user_turn(question, passages, EXEMPLARS[config.exemplars] if config.prompt == "cot" else None)
 
 
 def assistant_prefix(config: AnswerConfig) -> str:

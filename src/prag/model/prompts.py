@@ -42,6 +42,14 @@ def cot_user_turn(question: str, passages: list[str] | None, exemplars: tuple[QA
     return f"{COT_INSTRUCTION}\n\n{context}Examples:\n{examples}Question: {question}"
 
 
+def user_turn(question: str, passages: list[str] | None, exemplars: tuple[QAPair, ...] | None) -> str:
+    """The answer prompt's user turn: chain of thought with `exemplars`, the paper's direct one without.
+    Answering and training in the answer prompt both write it here, so the two cannot drift apart."""
+    if exemplars is None:
+        return answer_user_turn(question, passages)
+    return cot_user_turn(question, passages, exemplars)
+
+
 def answer_assistant_turn(answer: str) -> str:
     answer = answer.strip()
     if not answer.endswith("."):
