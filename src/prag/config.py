@@ -98,7 +98,7 @@ class Recipe:
     def described(self) -> dict:
         """Every field, except those added after adapters were first stored while they keep their
         defaults: the adapters and run folders already written keep their keys."""
-        return {k: v for k, v in asdict(self).items() if _LATER_FIELDS.get(k, object()) != v}
+        return described_without(self, _LATER_FIELDS)
 
     def fingerprint(self) -> str:
         """Hash of every field but the display name: two recipes that train alike share adapters."""
@@ -108,6 +108,12 @@ class Recipe:
 
 
 _LATER_FIELDS = {"layout": "every", "end_token": True, "prompt": "short", "answer_prompt": ""}
+
+
+def described_without(config: object, later_fields: dict) -> dict:
+    """A config's fields, without those added after its fingerprints were first stored while they keep
+    their defaults (`later_fields`: name -> that default), so that what was stored keeps its key."""
+    return {k: v for k, v in asdict(config).items() if later_fields.get(k, object()) != v}
 
 
 PAPER_RECIPE = Recipe(name="paper", learning_rate=3e-4, epochs=1, loss_on="all")
@@ -172,10 +178,7 @@ class AugmentConfig:
     answers and is encoded); None: the answering model itself."""
 
     def fingerprint(self) -> str:
-        described = asdict(self)
-        if self.model is None:  # added later: augmentations stored before it keep their key
-            del described["model"]
-        return _digest(described)
+        return _digest(described_without(self, {"model": None}))
 
 
 MERGE_WEIGHTINGS = ("sum", "mean", "score")

@@ -46,15 +46,19 @@ class Runtime:
         """The model that writes augmentations: the settings' `augment.model`, or this one."""
         return self.settings.augment.model or self.model_spec
 
+    @property
+    def writes_own_augmentations(self) -> bool:
+        return self.augment_model_spec == self.model_spec
+
     @cached_property
     def augment_generator(self) -> Generator:
-        if self.augment_model_spec == self.model_spec:
+        if self.writes_own_augmentations:
             return self.generator
         return Generator(loader.load(self.augment_model_spec, self.cache), self.settings.recipe.target_modules)
 
     @cached_property
     def augment_fingerprint(self) -> str:
-        if self.augment_model_spec == self.model_spec:
+        if self.writes_own_augmentations:
             return self.model_fingerprint
         return loader.fingerprint(loader.resolve(self.augment_model_spec, self.cache), self.cache)
 
@@ -88,7 +92,7 @@ class Runtime:
         """Adapters depend on the recipe and on the augmentations they learn from. The augmentation the
         answering model writes with the default settings is left out of the key, so that the adapters
         stored before the key covered augmentations keep their folder."""
-        if self.augment_model_spec == self.model_spec and self.settings.augment == AugmentConfig():
+        if self.writes_own_augmentations and self.settings.augment == AugmentConfig():
             return self.recipe_key
         return f"{self.recipe_key}-augmented-{hashlib.sha256(self.augment_key.encode()).hexdigest()[:16]}"
 

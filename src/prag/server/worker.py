@@ -63,9 +63,11 @@ class EncodingWorker(threading.Thread):
     def _fail(self, doc: Document, error: Exception) -> None:
         """A PragError is the document's own reason; anything else is a bug or a resource limit: record
         it, keep serving, keep draining."""
-        if not isinstance(error, PragError):
+        if isinstance(error, PragError):
+            reason = str(error)
+        else:
             log.error("encoding %r failed", doc.id, exc_info=error)
-        reason = str(error) if isinstance(error, PragError) else f"{type(error).__name__}: {error}"
+            reason = f"{type(error).__name__}: {error}"
         with self.lock:
             self.builder.mark(doc.id, JobState.FAILED, reason)
 
