@@ -48,3 +48,15 @@ def test_adapters_are_keyed_by_the_augmentations_they_learn_from(tiny_model_dir,
     by_other = Prag(model=str(tiny_model_dir), settings=replace(FAST, augment=AugmentConfig(model=str(other_tiny_model_dir)))).runtime
     assert len({plain.adapter_key, default.adapter_key, by_other.adapter_key}) == 3
     assert by_other.model_fingerprint == default.model_fingerprint  # the answering model is the same
+
+
+def test_the_answering_model_named_as_writer_is_its_own_writer(tiny_model_dir, tmp_path):
+    """`--augment-model` naming the model itself, by its spec or by another path to it, keys nothing apart."""
+    own = Prag(model=str(tiny_model_dir), settings=FAST).runtime
+    link = tmp_path / "same-model"
+    link.symlink_to(tiny_model_dir, target_is_directory=True)
+    for spelling in (str(tiny_model_dir), str(link)):
+        named = Prag(model=str(tiny_model_dir), settings=replace(FAST, augment=replace(FAST.augment, model=spelling))).runtime
+        assert named.writes_own_augmentations and named.augment_model_spec == str(tiny_model_dir)
+        assert (named.augment_key, named.adapter_key) == (own.augment_key, own.adapter_key)
+        assert named.provenance()["augment_hash"] == own.provenance()["augment_hash"]

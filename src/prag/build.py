@@ -74,7 +74,7 @@ class LocalWorkers:
         self.runtime = runtime
 
     def augment(self, documents: list[Document], apart: bool = False) -> Iterator[tuple[Document, Augmentation]]:
-        augmenter = Augmenter(self.runtime.augment_generator, self.runtime.settings.augment)
+        augmenter = Augmenter(self.runtime.augment_generator, self.runtime.augment)
         if not apart:
             return augmenter.augment(documents)
         return (pair for doc in documents for pair in augmenter.augment([doc]))
@@ -271,7 +271,7 @@ class Builder:
         return self.catalog.get_augmentation(doc.content_hash, self.runtime.augment_key)
 
     def store_augmentation(self, doc: Document, aug: Augmentation) -> None:
-        meta = self.runtime.provenance(augment_config=asdict(self.runtime.settings.augment))
+        meta = self.runtime.provenance(augment_config=asdict(self.runtime.augment))
         self.catalog.put_augmentation(doc.content_hash, self.runtime.augment_key, aug, meta)
 
     def store_adapter(self, doc: Document, aug: Augmentation, adapter: LoRAAdapter) -> None:

@@ -4,7 +4,7 @@ every stored artefact records (model, recipe, augmentation settings, code versio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -44,11 +44,23 @@ class Runtime:
     @property
     def augment_model_spec(self) -> str:
         """The model that writes augmentations: the settings' `augment.model`, or this one."""
-        return self.settings.augment.model or self.model_spec
+        return self.model_spec if self.writes_own_augmentations else self.settings.augment.model
 
-    @property
+    @cached_property
     def writes_own_augmentations(self) -> bool:
-        return self.augment_model_spec == self.model_spec
+        """Also when `--augment-model` names the answering model itself, by its name or by a path to it."""
+        other = self.settings.augment.model
+        if other is None or other == self.model_spec:
+            return True
+        return loader.fingerprint(loader.resolve(other, self.cache), self.cache) == self.model_fingerprint
+
+    @cached_property
+    def augment(self) -> AugmentConfig:
+        """The augmentation settings that key the stores: the answering model named as its own writer is no
+        other writer, so its augmentations and adapters are the ones stored without `--augment-model`."""
+        if self.writes_own_augmentations:
+            return replace(self.settings.augment, model=None)
+        return self.settings.augment
 
     @cached_property
     def augment_generator(self) -> Generator:
@@ -92,14 +104,14 @@ class Runtime:
         """Adapters depend on the recipe and on the augmentations they learn from. The augmentation the
         answering model writes with the default settings is left out of the key, so that the adapters
         stored before the key covered augmentations keep their folder."""
-        if self.writes_own_augmentations and self.settings.augment == AugmentConfig():
+        if self.augment == AugmentConfig():
             return self.recipe_key
         return f"{self.recipe_key}-augmented-{hashlib.sha256(self.augment_key.encode()).hexdigest()[:16]}"
 
     @property
     def augment_key(self) -> str:
         """Augmentations depend on the model that wrote them and on the augmentation settings."""
-        return f"{self.augment_fingerprint}-{self.settings.augment.fingerprint()}"
+        return f"{self.augment_fingerprint}-{self.augment.fingerprint()}"
 
     def peft_config(self, recipe: Recipe) -> dict:
         return peft_config(recipe.rank, recipe.alpha, recipe.dropout, recipe.target_modules, str(self.model_path))
@@ -111,7 +123,7 @@ class Runtime:
             "model_fingerprint": self.model_fingerprint,
             "recipe": self.settings.recipe.name,
             "recipe_hash": self.recipe_key,
-            "augment_hash": self.settings.augment.fingerprint(),
+            "augment_hash": self.augment.fingerprint(),
             "augment_model": self.augment_model_spec,
             **extra,
         }

@@ -45,7 +45,7 @@ class ModelWorker:
         # A worker stores nothing, so the runtime's home (adapter and warm-up stores) is never read.
         runtime = Runtime(Path(cache), model, settings, cache=Path(cache))
         self.fingerprint = runtime.model_fingerprint
-        self.augmenter = Augmenter(runtime.augment_generator, settings.augment)
+        self.augmenter = Augmenter(runtime.augment_generator, runtime.augment)
         self.encoder = Encoder(runtime.encoding_generator, settings.recipe, start=start)
 
     def identity(self) -> WorkerIdentity:

@@ -102,7 +102,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         model_fingerprint=prag.runtime.model_fingerprint,
         prompt=settings.answer.prompt,
         top_k=request.top_k,
-        augment_hash=settings.augment.fingerprint(),
+        augment_hash=prag.runtime.augment.fingerprint(),
         recipe={k: v for k, v in settings.recipe.described().items() if k not in ("init", "warmup")},
         aliases_sha256=sha256_file(aliases) if aliases else "",
         answer_digest=prompt_digest(settings.answer),
