@@ -54,8 +54,8 @@ def main() -> None:
         start = time.perf_counter()
         report = prag.build()
         per_doc = (time.perf_counter() - start) / max(report.encoded, 1)
-        prag_score, combine_score = demo.score_modes(prag.ask, items, [Mode.PRAG, Mode.COMBINE])
-        (top1,) = demo.score_modes(lambda q, m: prag.ask(q, m, top_k=1), items, [Mode.PRAG])
+        prag_score, combine_score = demo.score_modes(prag.ask_many, items, [Mode.PRAG, Mode.COMBINE])
+        (top1,) = demo.score_modes(lambda qs, m, **kw: prag.ask_many(qs, m, top_k=1, **kw), items, [Mode.PRAG])
         print(
             f"{name} | {recipe.epochs} | {recipe.learning_rate:g} | {'+'.join(recipe.sequences)} | {recipe.loss_on} | "
             f"{prag_score.em:.1f} | {prag_score.f1:.1f} | {prag_score.em_paraphrased:.1f} | {top1.em:.1f} | "

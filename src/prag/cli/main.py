@@ -220,7 +220,7 @@ def demo() -> None:
     with _errors(), progress_on(console) as progress:
         scores = run_demo(given.home, given.model, progress, given.settings())
     table = Table(title=f"prag demo · model {given.model} · 48 questions about invented facts")
-    for column in ("mode", "EM", "F1", "EM (paraphrased)", "mean latency (s)"):
+    for column in ("mode", "EM", "F1", "EM (paraphrased)", "s / question"):
         table.add_column(column, justify="right")
     for s in scores:
         table.add_row(s.mode.value, f"{s.em:.1f}", f"{s.f1:.1f}", f"{s.em_paraphrased:.1f}", f"{s.latency:.3f}")

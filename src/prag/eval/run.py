@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from prag.errors import InputError
+from prag.errors import DamagedError, InputError
 from prag.eval.datasets import Example
 from prag.eval.records import init_key, prediction_row, recall_row, row_key
 from prag.progress import Progress
-from prag.store.files import append_jsonl, read_jsonl, write_json_atomic
+from prag.store.files import append_jsonl, read_json_object, read_jsonl, write_json_atomic
 from prag.types import Answer, Document, Mode
 
 METHODS = tuple(m.value for m in Mode if m.benchmarked)
@@ -78,10 +78,10 @@ def read_run(out: Path) -> dict:
     if not path.is_file():
         raise InputError(f"{out} is not an evaluation folder (no {RUN})")
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path} is damaged ({e}): evaluate into another --out folder") from None
-    missing = [name for name in RunIdentity.__dataclass_fields__ if not isinstance(stored, dict) or name not in stored]
+        stored = read_json_object(path, f"evaluation folder {out}")
+    except DamagedError as e:  # the folder, not prag's home, is what to replace
+        raise InputError(f"{e}: evaluate into another --out folder") from None
+    missing = [name for name in RunIdentity.__dataclass_fields__ if name not in stored]
     if missing:
         raise InputError(f"{out} was written by an older prag (no {', '.join(missing)} in {RUN}): evaluate into another --out folder")
     return stored
