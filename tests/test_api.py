@@ -86,6 +86,27 @@ def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny,
     assert weights[0] > weights[1]  # the better match weighs more
 
 
+def test_combine_takes_its_own_merge_and_p_rag_the_other(tiny, monkeypatch):
+    tiny.build()
+    seen = []
+    generate = type(tiny.runtime.generator).generate
+
+    def recording(self, prompts, max_new_tokens, factors=None, **kwargs):
+        seen.append(factors)
+        return generate(self, prompts, max_new_tokens, factors=factors, **kwargs)
+
+    monkeypatch.setattr(type(tiny.runtime.generator), "generate", recording)
+    answer = replace(FAST.answer, merge=Merge("sum", 0.5), combine_merge=Merge("mean", 0.5))
+    both = Prag(model=tiny.model_spec, settings=replace(FAST, answer=answer))
+    question = "When was Velmora founded?"
+    for p, mode in ((tiny, "prag"), (both, "prag"), (both, "combine"), (both, "auto")):
+        p.ask(question, mode, top_k=2)
+    (name, (_, up)), *_ = seen[0].items()
+    torch.testing.assert_close(seen[1][name][1], 0.5 * up)  # P-RAG: the sum halved
+    torch.testing.assert_close(seen[2][name][1], 0.25 * up)  # Combine: half the mean of two
+    torch.testing.assert_close(seen[3][name][1], 0.5 * up)  # auto merges as P-RAG does
+
+
 def test_a_merge_that_counts_a_warm_up_once_needs_a_warm_up(tiny):
     tiny.build()
     once = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("sum", start_once=True))))

@@ -9,7 +9,7 @@ import pytest
 
 from prag.config import (
     ANSWER_FORMAT_RECIPE, AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AnswerConfig, AugmentConfig, Merge, Recipe,
-    Settings, merge_for, recipe_for,
+    Settings, combine_merge_for, merge_for, recipe_for,
 )
 
 WARM = dict(init="warmup", warmup="0123456789abcdef")
@@ -95,11 +95,16 @@ def test_the_named_recipes_differ():
 
 def test_each_bundled_model_has_its_own_recipe_and_merge():
     assert recipe_for("qwen-coder-0.5b") == ANSWER_FORMAT_RECIPE and merge_for("qwen-coder-0.5b") == Merge("mean")
-    for other in ("default", "/models/any-folder"):
-        assert recipe_for(other) == DEFAULT_RECIPE and merge_for(other) == Merge("sum")
+    assert combine_merge_for("qwen-coder-0.5b") is None  # Combine merges as P-RAG does
+    assert recipe_for("default") == DEFAULT_RECIPE and merge_for("default") == Merge("sum", 0.5)
+    assert combine_merge_for("default") == Merge("mean", 0.5)
+    assert recipe_for("/models/any-folder") == DEFAULT_RECIPE and merge_for("/models/any-folder") == Merge("sum")
+    assert combine_merge_for("/models/any-folder") is None
     qwen = Settings.for_model("qwen-coder-0.5b")
-    assert qwen.recipe.name == "answer-format" and qwen.answer.merge.weighting == "mean"
-    assert Settings.for_model("default") == Settings()
+    assert qwen.recipe.name == "answer-format" and qwen.answer.merge_label == "mean"
+    smol = Settings.for_model("default")
+    assert smol.recipe == Settings().recipe and smol.answer.merge_label == "sum×0.5, combine mean×0.5"
+    assert smol.answer.merge_of(combine=True) == Merge("mean", 0.5) and smol.answer.merge_of(combine=False) == Merge("sum", 0.5)
 
 
 @pytest.mark.parametrize("bad, message", [

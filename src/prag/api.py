@@ -63,6 +63,8 @@ class Status:
     """How many of those retrieved a document that has an adapter now: the share P-RAG can serve."""
     augment_model: str = ""
     """The model that writes augmentations (the answering model unless `--augment-model` says)."""
+    merge: str = ""
+    """How answers combine the retrieved adapters (`AnswerConfig.merge_label`)."""
 
     @property
     def recent_coverage(self) -> float | None:
@@ -140,7 +142,7 @@ class Prag:
             self.collection, self.model_spec, self.settings.recipe.name, len(documents), len(augmented), len(encoded),
             sum(store.nbytes(h) for h in encoded), index is not None, damaged,
             RECENT_DAYS, sum(recent.values()), sum(n for i, n in recent.items() if hash_of[i] in encoded),
-            augment_model=self.runtime.augment_model_spec,
+            augment_model=self.runtime.augment_model_spec, merge=self.settings.answer.merge_label,
         )
 
     # Answers.
@@ -218,8 +220,9 @@ class Prag:
     def _new_engine(self, index: BM25Index | None, documents: list[Document]) -> Engine:
         cache = AdapterCache(self.runtime.adapter_store, self.settings.answer.adapter_cache_bytes)
         corpus = {d.id: d for d in documents}
-        start = self.runtime.start_adapter() if self.settings.answer.merge.start_once else None
-        if self.settings.answer.merge.start_once and start is None:
+        start_once = any(merge.start_once for merge in self.settings.answer.merges)
+        start = self.runtime.start_adapter() if start_once else None
+        if start_once and start is None:
             raise InputError("--merge +start-once counts a warm-up start once: it needs adapters that start from one (--init warmup)")
         return Engine(self.runtime.generator, index, corpus, cache, self.settings.answer, self.builder.augmentation, start)
 

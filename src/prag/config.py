@@ -138,24 +138,47 @@ three summed adapters over-predict). Chosen for Qwen2.5-Coder-0.5B on HotpotQA's
 
 RECIPES = {r.name: r for r in (PAPER_RECIPE, DEFAULT_RECIPE, AUTHORS_RECIPE, ANSWER_FORMAT_RECIPE)}
 
-MODEL_DEFAULTS = {"qwen-coder-0.5b": (ANSWER_FORMAT_RECIPE.name, "mean")}
-"""Recipe and merge (`parse_merge`) of each bundled model unless others are asked for; any other model,
-SmolLM2-135M (`default`) among them, takes the `default` recipe its demo chose (bench/recipe_experiment.py)
-and the paper's sum. Qwen2.5-Coder-0.5B's were picked on HotpotQA's dev questions 100-129
-(bench/quality_sweep.py; the table is in bench/RESULTS.md)."""
+@dataclass(frozen=True)
+class ModelDefaults:
+    """What a model encodes and answers with unless other settings are asked for."""
+
+    recipe: str
+    merge: str
+    """`parse_merge` spelling: P-RAG's and `auto`'s merge, and Combine's unless `combine_merge` is given."""
+    combine_merge: str | None = None
 
 
-OTHER_MODELS_DEFAULTS = (DEFAULT_RECIPE.name, "sum")
+MODEL_DEFAULTS = {
+    "default": ModelDefaults(DEFAULT_RECIPE.name, "sum:0.5", "mean:0.5"),
+    "qwen-coder-0.5b": ModelDefaults(ANSWER_FORMAT_RECIPE.name, "mean"),
+}
+"""SmolLM2-135M (`default`): the recipe its demo chose (bench/recipe_experiment.py) and the merges its demo
+chose (bench/demo_merge.py: halving the paper's sum for P-RAG, a sixth of it for Combine, whose passages
+carry the facts while the adapters nudge). Qwen2.5-Coder-0.5B: picked on HotpotQA's dev questions 100-129
+and checked on 100-149 (bench/quality_sweep.py). The tables are in bench/RESULTS.md."""
+
+OTHER_MODELS_DEFAULTS = ModelDefaults(DEFAULT_RECIPE.name, "sum")
+"""Any other model: the default recipe and the paper's plain sum."""
+
+
+def model_defaults(model: str) -> ModelDefaults:
+    return MODEL_DEFAULTS.get(model, OTHER_MODELS_DEFAULTS)
 
 
 def recipe_for(model: str) -> Recipe:
     """The recipe `model` (a bundled model's name or a folder) encodes with by default."""
-    return RECIPES[MODEL_DEFAULTS.get(model, OTHER_MODELS_DEFAULTS)[0]]
+    return RECIPES[model_defaults(model).recipe]
 
 
 def merge_for(model: str) -> "Merge":
     """How `model` combines retrieved adapters by default."""
-    return parse_merge(MODEL_DEFAULTS.get(model, OTHER_MODELS_DEFAULTS)[1])
+    return parse_merge(model_defaults(model).merge)
+
+
+def combine_merge_for(model: str) -> "Merge | None":
+    """How `model` combines Combine's adapters by default, when that differs from `merge_for`."""
+    spec = model_defaults(model).combine_merge
+    return parse_merge(spec) if spec is not None else None
 
 
 @dataclass(frozen=True)
@@ -223,7 +246,7 @@ PAPER_MERGE = Merge()
 """Su et al. 2025: ΔW_merge = Σ_j ΔW_j."""
 
 
-def parse_merge(text: str) -> Merge:
+def parse_merge(text: str, option: str = "--merge") -> Merge:
     """`sum`, `mean`, `score`, optionally `:ALPHA` and `+start-once`, e.g. `sum:0.5`, `score+start-once`."""
     spec, once, rest = text.strip().partition("+")
     weighting, _, alpha = spec.partition(":")
@@ -232,7 +255,7 @@ def parse_merge(text: str) -> Merge:
             raise ValueError(f"unknown option {'+' + rest!r}; the only one is +start-once")
         return Merge(weighting, float(alpha) if alpha else 1.0, bool(once))
     except ValueError as e:
-        raise InputError(f"--merge {text!r}: {e}") from None
+        raise InputError(f"{option} {text!r}: {e}") from None
 
 
 @dataclass(frozen=True)
@@ -268,6 +291,24 @@ class AnswerConfig:
     """Longer questions are refused, by the CLI, the library and the HTTP service alike."""
     merge: Merge = field(default_factory=Merge)
     """How P-RAG, Combine and `auto` combine the retrieved adapters; the paper's plain sum by default."""
+    combine_merge: Merge | None = None
+    """Combine's own merge, when it differs from `merge`: with the passages in the prompt the adapters
+    need only nudge, and a smaller α can serve Combine better than P-RAG's."""
+
+    def merge_of(self, combine: bool) -> Merge:
+        """The merge of Combine (`combine`) or of the other adapter modes."""
+        return self.combine_merge if combine and self.combine_merge is not None else self.merge
+
+    @property
+    def merges(self) -> tuple[Merge, ...]:
+        return (self.merge,) if self.combine_merge is None else (self.merge, self.combine_merge)
+
+    @property
+    def merge_label(self) -> str:
+        """What reports and run folders record: `mean`, or `sum×0.5, combine mean×0.5`."""
+        if self.combine_merge is None:
+            return self.merge.label
+        return f"{self.merge.label}, combine {self.combine_merge.label}"
 
     def __post_init__(self) -> None:
         if self.prompt not in PROMPTS:
@@ -385,8 +426,8 @@ class Settings:
 
     @classmethod
     def for_model(cls, model: str) -> "Settings":
-        """The defaults, with `model`'s own recipe and merge."""
-        return cls(recipe=recipe_for(model), answer=AnswerConfig(merge=merge_for(model)))
+        """The defaults, with `model`'s own recipe and merges."""
+        return cls(recipe=recipe_for(model), answer=AnswerConfig(merge=merge_for(model), combine_merge=combine_merge_for(model)))
 
 
 def _digest(obj: object) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from typer.testing import CliRunner
 
 from prag import Prag
 from prag.cli.main import app
 from prag.config import PAPER_RECIPE, Settings
+from prag.errors import InputError
 
 runner = CliRunner()
 
@@ -110,7 +113,14 @@ def test_recipe_and_merge_default_to_the_models_own():
     options.recipe, options.merge = "paper", "sum"
     assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("paper", "sum")
     options.model, options.recipe, options.merge = "default", None, None
-    assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("default", "sum")
+    assert (options.settings().recipe.name, options.settings().answer.merge_label) == ("default", "sum×0.5, combine mean×0.5")
+    options.merge = "sum"  # --merge alone is every mode's merge
+    assert options.settings().answer.merge_label == "sum"
+    options.combine_merge = "mean"
+    assert options.settings().answer.merge_label == "sum, combine mean"
+    options.combine_merge = "mean:x"
+    with pytest.raises(InputError, match="--combine-merge 'mean:x'"):
+        options.settings()
 
 
 def test_augment_model_writes_the_augmentations_and_status_names_it(tiny_model_dir, other_tiny_model_dir, facts_file, tmp_path):

@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, merge_for, parse_budget, parse_merge, recipe_for,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, recipe_for,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -50,6 +50,8 @@ class GlobalOptions:
     precision: Optional[str] = None
     merge: Optional[str] = None
     """None: the model's own (`config.MODEL_DEFAULTS`)."""
+    combine_merge: Optional[str] = None
+    """None: `merge` when it is given, else the model's own."""
     augment_model: Optional[str] = None
     """None: the model augments its own documents."""
 
@@ -65,7 +67,12 @@ class GlobalOptions:
                 raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
             recipe = replace(recipe, precision=self.precision)
         merge = parse_merge(self.merge) if self.merge is not None else merge_for(self.model)
-        return Settings(recipe=recipe, augment=AugmentConfig(model=self.augment_model), answer=AnswerConfig(merge=merge))
+        if self.combine_merge is not None:
+            combine_merge = parse_merge(self.combine_merge, "--combine-merge")
+        else:  # `--merge X` alone means X for every mode
+            combine_merge = combine_merge_for(self.model) if self.merge is None else None
+        answer = AnswerConfig(merge=merge, combine_merge=combine_merge)
+        return Settings(recipe=recipe, augment=AugmentConfig(model=self.augment_model), answer=answer)
 
 
 given = GlobalOptions()
@@ -86,13 +93,16 @@ def global_options(
         Optional[str],
         typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once] (default: the model's own).")
     ] = None,
+    combine_merge: Annotated[
+        Optional[str], typer.Option(help="Combine's own merge, same spelling (default: --merge if given, else the model's own).")
+    ] = None,
     augment_model: Annotated[
         Optional[str], typer.Option(help="The model that writes the rewrites and QA pairs (default: --model itself), e.g. qwen-coder-0.5b.")
     ] = None,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
-    given.merge, given.augment_model = merge, augment_model
+    given.merge, given.combine_merge, given.augment_model = merge, combine_merge, augment_model
 
 
 @app.command()
@@ -198,7 +208,7 @@ def status() -> None:
     with _errors():
         s = given.open().status()
     written_by = f" · augmented by {s.augment_model}" if s.augment_model != s.model else ""
-    table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}{written_by}")
+    table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}{written_by} · merge {s.merge}")
     for column in ("documents", "augmented", "encoded", "adapter bytes", "indexed"):
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")

@@ -77,7 +77,7 @@ def run_eval(
         prag = with_warmup(prag, request.dataset, examples)
     evaluation.open_run_folder(request.out, _identity(request, prag, corpus))
     provenance = {
-        "prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key, "merge": answer.merge.label,
+        "prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key, "merge": answer.merge_label,
     }
 
     def answer_many(questions: list[str], mode: Mode) -> list[Answer]:
@@ -106,7 +106,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         recipe={k: v for k, v in settings.recipe.described().items() if k not in ("init", "warmup")},
         aliases_sha256=sha256_file(aliases) if aliases else "",
         answer_digest=prompt_digest(settings.answer),
-        merge=settings.answer.merge.label,
+        merge=settings.answer.merge_label,
         questions=f"{request.questions[0]}:{request.questions[1]}" if request.questions else "first",
     )
 
