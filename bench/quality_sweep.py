@@ -130,8 +130,12 @@ def main() -> None:
     parser.add_argument("--augment-model", default=None, help="the model that writes every setting's augmentations (default: --model)")
     parser.add_argument("--home", type=Path, default=None, help="PRAG_HOME: adapters and augmentations are cached here")
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
+    parser.add_argument("--methods", default="prag,combine", help="the adapter methods each setting runs (a folder can gain the other later)")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
+    methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]
+    if not methods or len(methods) != len(args.methods.split(",")):
+        raise SystemExit(f"--methods {args.methods!r}: choose from {', '.join(m.value for m in PARAMETRIC)}")
     check_slice(args.slice)
     start, end = args.slice
     prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
@@ -139,7 +143,7 @@ def main() -> None:
     folders = []
     for spec in args.settings.split(","):
         name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
-        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", PARAMETRIC, settings, top_k)))
+        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k)))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")
     print(text)
