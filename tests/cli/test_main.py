@@ -109,7 +109,7 @@ def test_recipe_and_merge_default_to_the_models_own():
 
     options = GlobalOptions()
     options.model = "qwen-coder-0.5b"
-    assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("answer-format", "mean")
+    assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("answer-format", "mean×0.5")
     options.recipe, options.merge = "paper", "sum"
     assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("paper", "sum")
     options.model, options.recipe, options.merge = "default", None, None
