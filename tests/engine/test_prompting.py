@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from prag.config import AnswerConfig
+from prag.config import AnswerConfig, Merge
 from prag.engine.prompting import prompt_digest, user_turn
 from prag.model.exemplars import EXEMPLARS
 
@@ -17,8 +17,14 @@ def test_the_digest_follows_the_prompt_and_generation_settings_only():
         replace(base, prompt="short"),
         replace(base, cot_max_new_tokens=64),
         replace(base, flare_threshold=0.5),
+        replace(base, combine_merge=Merge("mean", 0.5)),
     ]
     assert len({prompt_digest(c) for c in changed} | {prompt_digest(base)}) == len(changed) + 1
+
+
+def test_stored_answers_keep_their_digest_when_answer_settings_gain_a_field():
+    """Pinned: the digest run folders were stored under before `combine_merge` existed."""
+    assert prompt_digest(AnswerConfig(prompt="cot", exemplars="2wikimultihopqa")) == "daea81e4d1987d11"
 
 
 def test_chain_of_thought_shows_the_dataset_examples_next_to_the_question():

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
-from prag.config import AnswerConfig
+from prag.config import AnswerConfig, described_without
 from prag.errors import InputError
 from prag.model.exemplars import EXEMPLARS
 from prag.model.generate import Generator
@@ -16,6 +15,9 @@ from prag.types import content_hash
 
 NOT_GENERATION = ("batch_size", "adapter_cache_bytes", "max_question_chars")
 """AnswerConfig fields that change no generated text."""
+LATER_ANSWER_FIELDS = {"combine_merge": None}
+"""AnswerConfig fields added after answers were first stored, left out while at their defaults so that
+stored answers keep their digest."""
 
 
 class AnswerPrompt:
@@ -59,5 +61,5 @@ def prompt_digest(config: AnswerConfig) -> str:
     """What shapes every generation besides the model and adapters: the prompt as rendered (instruction,
     worked examples, layout) and the generation settings. Editing any makes stored answers stale."""
     rendered = [user_turn(config, "Question", ["First passage.", "Second passage."]), assistant_prefix(config)]
-    generation = {k: v for k, v in asdict(config).items() if k not in NOT_GENERATION}
+    generation = {k: v for k, v in described_without(config, LATER_ANSWER_FIELDS).items() if k not in NOT_GENERATION}
     return content_hash(json.dumps([rendered, generation], sort_keys=True))[:16]
