@@ -58,9 +58,8 @@ def test_asking_before_a_build_or_after_new_documents_says_to_build(tiny, tmp_pa
         stale.ask("Where is it cold?", "rag")
 
 
-def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny, monkeypatch):
-    """The engine hands generation the retrieved adapters weighted as the merge says, per question."""
-    tiny.build()
+def record_factors(tiny, monkeypatch) -> list:
+    """The adapter factors every generation is handed, in call order (generation itself unchanged)."""
     seen = []
     generate = type(tiny.runtime.generator).generate
 
@@ -69,6 +68,13 @@ def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny,
         return generate(self, prompts, max_new_tokens, factors=factors, **kwargs)
 
     monkeypatch.setattr(type(tiny.runtime.generator), "generate", recording)
+    return seen
+
+
+def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny, monkeypatch):
+    """The engine hands generation the retrieved adapters weighted as the merge says, per question."""
+    tiny.build()
+    seen = record_factors(tiny, monkeypatch)
     question = "When was Velmora founded?"
     tiny.ask(question, "prag", top_k=2)
     halved = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("sum", 0.5))))
@@ -88,14 +94,7 @@ def test_the_configured_merge_reaches_the_adapters_each_question_runs_with(tiny,
 
 def test_combine_takes_its_own_merge_and_p_rag_the_other(tiny, monkeypatch):
     tiny.build()
-    seen = []
-    generate = type(tiny.runtime.generator).generate
-
-    def recording(self, prompts, max_new_tokens, factors=None, **kwargs):
-        seen.append(factors)
-        return generate(self, prompts, max_new_tokens, factors=factors, **kwargs)
-
-    monkeypatch.setattr(type(tiny.runtime.generator), "generate", recording)
+    seen = record_factors(tiny, monkeypatch)
     answer = replace(FAST.answer, merge=Merge("sum", 0.5), combine_merge=Merge("mean", 0.5))
     both = Prag(model=tiny.model_spec, settings=replace(FAST, answer=answer))
     question = "When was Velmora founded?"

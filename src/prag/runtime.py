@@ -49,10 +49,7 @@ class Runtime:
     @cached_property
     def writes_own_augmentations(self) -> bool:
         """Also when `--augment-model` names the answering model itself, by its name or by a path to it."""
-        other = self.settings.augment.model
-        if other is None or other == self.model_spec:
-            return True
-        return loader.fingerprint(loader.resolve(other, self.cache), self.cache) == self.model_fingerprint
+        return self.augment_fingerprint == self.model_fingerprint
 
     @cached_property
     def augment(self) -> AugmentConfig:
@@ -70,9 +67,11 @@ class Runtime:
 
     @cached_property
     def augment_fingerprint(self) -> str:
-        if self.writes_own_augmentations:
+        """The writer's fingerprint: the answering model's own unless `--augment-model` names another spec."""
+        other = self.settings.augment.model
+        if other is None or other == self.model_spec:
             return self.model_fingerprint
-        return loader.fingerprint(loader.resolve(self.augment_model_spec, self.cache), self.cache)
+        return loader.fingerprint(loader.resolve(other, self.cache), self.cache)
 
     @cached_property
     def encoding_generator(self) -> Generator:
