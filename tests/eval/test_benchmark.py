@@ -16,7 +16,7 @@ from prag.eval.warmup import run_warmup
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Merge, Settings
 from prag.engine.da_rag import augmented_passage
-from prag.errors import InputError
+from prag.errors import InputError, NotBuiltError
 from prag.eval.run import METHODS, parse_methods
 from prag.store.adapters import adapter_digest
 from prag.store.files import read_jsonl
@@ -293,3 +293,16 @@ def test_cli_eval_takes_its_own_model_and_a_default_folder(tiny_model_dir, hotpo
     assert result.exit_code == 0, result.output
     rows = read_jsonl(tmp_path / "runs" / f"hotpotqa-{tiny_model_dir.name}" / "predictions.jsonl")
     assert [(r["id"], r["model"]) for r in rows] == [("q0", str(tiny_model_dir))]
+
+
+def test_a_warm_up_for_a_recipe_trained_in_the_answer_prompt_is_found_by_the_evaluation(tiny_model_dir, hotpot_file, tmp_path):
+    # The recipe keys its adapters by the prompt answers are asked in (chain of thought on HotpotQA), so
+    # the warm-up must train in that prompt too, whatever the settings it was given said.
+    in_answer_prompt = replace(FAST, recipe=replace(FAST.recipe, prompt="answer"))
+    run_warmup("hotpotqa", hotpot_file, skip_first=4, count=3, model=str(tiny_model_dir), settings=in_answer_prompt)
+    request = EvalRequest("hotpotqa", hotpot_file, tmp_path / "run", [Mode.PRAG], limit=2, init="warmup")
+    run_eval(request, model=str(tiny_model_dir), settings=in_answer_prompt)
+    assert {r["init"] for r in read_jsonl(tmp_path / "run" / "predictions.jsonl")} == {"warmup"}
+    short = EvalRequest("hotpotqa", hotpot_file, tmp_path / "short", [Mode.PRAG], limit=2, init="warmup", prompt="short")
+    with pytest.raises(NotBuiltError, match="prag warmup"):
+        run_eval(short, model=str(tiny_model_dir), settings=in_answer_prompt)

@@ -320,10 +320,13 @@ def warmup(
     count: Annotated[int, typer.Option(help="Question-answer pairs to train on, after the skipped ones.")] = 200,
     retrain: Annotated[bool, typer.Option(help="Train again even if this warm-up LoRA is already stored.")] = False,
     model: Annotated[Optional[str], typer.Option(help="As the global --model, which it overrides.")] = None,
+    prompt: Annotated[
+        Optional[str], typer.Option(help=f"{' | '.join(PROMPTS)}: the one `prag eval` will ask in (default: cot on multi-hop datasets).")
+    ] = None,
 ) -> None:
     """Train the warm-up LoRA on QA pairs outside the evaluated slice; `prag eval --init warmup` starts from it."""
     with _errors():
-        result = run_warmup(dataset, data, skip_first, count, given.home, model or given.model, given.settings(), retrain)
+        result = run_warmup(dataset, data, skip_first, count, given.home, model or given.model, given.settings(), retrain, prompt)
     done = "trained" if result.trained else "already trained (kept; --retrain to train again)"
     stdout.print(f"warm-up LoRA {result.digest} {done} on up to {count} questions from question {skip_first} of {data}")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prag import __version__
 from prag.api import Prag
-from prag.config import INIT_KINDS, PROMPTS, Settings
+from prag.config import INIT_KINDS, Settings
 from prag.engine.prompting import prompt_digest
 from prag.errors import InputError
 from prag.eval import datasets, report
@@ -20,7 +20,6 @@ from prag.eval.datasets import Example
 from prag.eval.warmup import with_warmup
 from prag.ingest import read_files
 from prag.model import loader
-from prag.model.exemplars import EXEMPLARS
 from prag.progress import Progress, SilentProgress
 from prag.retrieve.bm25 import corpus_digest
 from prag.store.files import sha256_file
@@ -155,12 +154,7 @@ def _check(request: EvalRequest) -> None:
 
 def _prompt(request: EvalRequest) -> str:
     """Checked before any file is written, so a bad option leaves no run folder behind."""
-    prompt = request.prompt or ("cot" if request.dataset in datasets.MULTI_HOP else "short")
-    if prompt not in PROMPTS:
-        raise InputError(f"unknown prompt {prompt!r}; choose one of {', '.join(PROMPTS)}")
-    if prompt == "cot" and request.dataset not in EXEMPLARS:
-        raise InputError(f"chain of thought has worked examples for {', '.join(EXEMPLARS)} only; use --prompt short")
-    return prompt
+    return datasets.answer_prompt(request.dataset, request.prompt)
 
 
 def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settings: Settings) -> list[Document] | None:

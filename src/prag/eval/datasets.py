@@ -13,14 +13,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from prag.config import PROMPTS
 from prag.errors import InputError
 from prag.ingest import json_lines, make_document, read_text
+from prag.model.exemplars import EXEMPLARS
 from prag.types import Document
 
 DATASETS = ("hotpotqa", "2wikimultihopqa", "musique", "popqa", "cwq")
 MULTI_HOP = ("hotpotqa", "2wikimultihopqa", "musique")
 """Answered with chain-of-thought prompting, as the paper does for 2Wiki and HotpotQA."""
 TWOWIKI_ALIASES = "id_aliases.json"
+
+
+def answer_prompt(dataset: str, prompt: str | None = None) -> str:
+    """The prompt `dataset`'s questions are asked in: `prompt` when given, else chain of thought for the
+    multi-hop sets and the short prompt for the others. A warm-up and the evaluation it serves must agree
+    on it, since a recipe trained in the answer prompt keys its adapters by that prompt."""
+    chosen = prompt or ("cot" if dataset in MULTI_HOP else "short")
+    if chosen not in PROMPTS:
+        raise InputError(f"unknown prompt {chosen!r}; choose one of {', '.join(PROMPTS)}")
+    if chosen == "cot" and dataset not in EXEMPLARS:
+        raise InputError(f"chain of thought has worked examples for {', '.join(EXEMPLARS)} only; use --prompt short")
+    return chosen
 
 
 @dataclass(frozen=True)

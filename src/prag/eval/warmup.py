@@ -33,16 +33,21 @@ def run_warmup(
     model: str = loader.DEFAULT_MODEL,
     settings: Settings | None = None,
     retrain: bool = False,
+    prompt: str | None = None,
 ) -> WarmupResult:
     """Trains the warm-up LoRA on `count` questions after the first `skip_first` (the evaluated slice is
     never among them) and names it after the dataset. One already trained on the same questions with the
-    same model and recipe is kept, as document adapters are, unless `retrain`."""
+    same model and recipe is kept, as document adapters are, unless `retrain`. `prompt` is the one `prag
+    eval` will ask in (default: the dataset's): a recipe trained in the answer prompt trains the warm-up
+    in it too, and the evaluation finds the warm-up under that recipe."""
     if skip_first < 0 or count < 1:
         raise InputError("--skip-first must be >= 0 and --count >= 1")
+    asked_in = datasets.answer_prompt(dataset, prompt)
     examples = datasets.load(dataset, data).examples[skip_first : skip_first + count]
     if not examples:
         raise InputError(f"{data} has no questions after the first {skip_first}")
     settings = settings or Settings.for_model(model)
+    settings = replace(settings, answer=replace(settings.answer, prompt=asked_in, exemplars=dataset))
     runtime = Prag(home, collection="warmup", model=model, settings=settings).runtime
     source = {
         "dataset": dataset,
