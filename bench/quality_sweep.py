@@ -6,7 +6,9 @@ folder per dataset and slice holds closed-book and Standard RAG. Every folder re
 shared by every run with the same model and recipe, so a merge setting reuses stored adapters (no
 retraining) and rerunning the same command continues where it stopped. The table per dataset and slice:
 method × setting, F1 and EM (paper protocol), the paired Δ F1 against Standard RAG with its 95 % bootstrap
-interval and questions won / lost, and seconds per question.
+interval and questions won / lost, and seconds per question. With `--init warmup` every setting's
+adapters start from a warm-up LoRA trained on `--warmup-slice` (the paper's Table 2; pair it with a
+`+start-once` merge to count the warm-up once), in folders named `…-warmup`.
 
 Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
 reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
@@ -27,9 +29,10 @@ import time  # noqa: E402
 from dataclasses import fields, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prag.config import PRECISIONS, RECIPES, AugmentConfig, Recipe, Settings, parse_merge  # noqa: E402
+from prag.config import INIT_KINDS, PRECISIONS, RECIPES, AugmentConfig, Recipe, Settings, parse_merge  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
+from prag.eval.warmup import run_warmup  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
 from prag.progress import SilentProgress  # noqa: E402
 from prag.types import Mode  # noqa: E402
@@ -91,11 +94,18 @@ def field_value(recipe: Recipe, key: str, text: str) -> object:
     return type(current)(text)
 
 
-def evaluate(args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3) -> Path:
+def evaluate(args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3, init: str = "random") -> Path:
     print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
-    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice)
+    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice, init=init)
     progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
     return run_eval(request, args.home, args.model, settings, progress).parent
+
+
+def train_warmup(args, settings: Settings) -> None:
+    """The setting's warm-up LoRA on `--warmup-slice`, trained unless already stored."""
+    start, end = args.warmup_slice
+    print(f"{time.strftime('%H:%M:%S')} warm-up on questions {start}-{end - 1}", file=sys.stderr, flush=True)
+    run_warmup(args.dataset, FILES[args.dataset], start, end - start, args.home, args.model, settings)
 
 
 def table(base: Path, folders: list[tuple[str, Path]]) -> str:
@@ -131,19 +141,26 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None, help="PRAG_HOME: adapters and augmentations are cached here")
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
     parser.add_argument("--methods", default="prag,combine", help="the adapter methods each setting runs (a folder can gain the other later)")
+    parser.add_argument("--init", choices=INIT_KINDS, default="random", help="warmup: every setting's adapters start from its warm-up LoRA (the paper's Table 2)")
+    parser.add_argument("--warmup-slice", type=parse_slice, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]
     if not methods or len(methods) != len(args.methods.split(",")):
         raise SystemExit(f"--methods {args.methods!r}: choose from {', '.join(m.value for m in PARAMETRIC)}")
     check_slice(args.slice)
+    if args.init == "warmup":
+        check_slice(args.warmup_slice)
     start, end = args.slice
     prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
     base = evaluate(args, args.out / f"{prefix}-base", BASE_METHODS, Settings())
     folders = []
     for spec in args.settings.split(","):
         name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
-        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k)))
+        if args.init == "warmup":
+            name = f"{name}-warmup"
+            train_warmup(args, settings)
+        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init)))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")
     print(text)
