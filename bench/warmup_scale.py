@@ -5,6 +5,10 @@ warm-up LoRA injected at each scale, beside no adapter, all in one run.
 
     .venv/bin/python bench/warmup_scale.py --home /tmp/evq --model qwen-coder-0.5b --recipe paper \\
         --data ../shared/data/hotpotqa/HotpotQA_500_benchmark.json --limit 50 --scales 0,1,3
+
+With `--collection` (an evaluation's collection, e.g. `eval-hotpotqa-…` under the home) the questions are
+asked with their top-3 retrieved passages instead: Standard RAG with the warm-up LoRA alone injected, the
+control that tells what a warm-started Combine owes to its documents' adapters rather than to the warm-up.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from prag.eval.records import score_generation
 from prag.lora import factors_for_batch
 
 
+def passages(engine, question: str, collection: str | None) -> list[str] | None:
+    """The top-3 retrieved passages, as Standard RAG puts them in the prompt; none closed-book."""
+    return [doc.passage for doc, _ in engine.retrieve_scored(question, 3)] if collection else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", default=None)
@@ -32,21 +41,22 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--scales", default="0,1,3", help="How many copies of the warm-up LoRA to sum.")
+    parser.add_argument("--collection", default=None, help="Ask with the top-3 passages retrieved from this collection (Standard RAG).")
     args = parser.parse_args()
 
     answer = replace(AnswerConfig(), prompt="cot", exemplars=args.dataset)
-    prag = Prag(args.home, collection="warmup", model=args.model, settings=Settings(recipe=RECIPES[args.recipe], answer=answer))
+    prag = Prag(args.home, collection=args.collection or "warmup", model=args.model, settings=Settings(recipe=RECIPES[args.recipe], answer=answer))
     warmups = prag.runtime.warmups
     warmup = warmups.load(warmups.record(args.dataset, prag.settings.recipe)["digest"])
     examples = datasets.load(args.dataset, args.data).examples[: args.limit]
-    engine = prag.closed_book()
+    engine = prag.engine if args.collection else prag.closed_book()
     print("copies of the warm-up LoRA | F1 (paper) | EM (paper) | states 'the answer is' | ≤ 8 words | > 40 words")
     for copies in (int(s) for s in args.scales.split(",")):
         raws = []
         for start in range(0, len(examples), answer.batch_size):
             batch = examples[start : start + answer.batch_size]
             factors = factors_for_batch([[warmup] * copies for _ in batch]) if copies else None
-            prompts = [engine.prompt.text(e.question, None) for e in batch]
+            prompts = [engine.prompt.text(e.question, passages(engine, e.question, args.collection)) for e in batch]
             raws += engine.generator.generate(prompts, engine.prompt.max_new_tokens, factors=factors, done=engine.prompt.is_complete)
         scores = [score_generation(raw, list(e.golds), cot=True)["paper"] for raw, e in zip(raws, examples)]
         print(
