@@ -103,7 +103,7 @@ def test_each_bundled_model_has_its_own_recipe_and_merge():
     qwen = Settings.for_model("qwen-coder-0.5b")
     assert qwen.recipe.name == "answer-format" and qwen.answer.merge_label == "mean×0.5"
     smol = Settings.for_model("default")
-    assert smol.recipe == Settings().recipe and smol.answer.merge_label == "sum×0.5, combine mean×0.5"
+    assert smol.recipe == Settings().recipe and smol.answer.merge_label == "score×0.5, combine mean×0.5"
     assert smol.answer.merge_of(combine=True) == Merge("mean", 0.5) and smol.answer.merge_of(combine=False) == Merge("sum", 0.5)
 
 

@@ -149,12 +149,13 @@ class ModelDefaults:
 
 
 MODEL_DEFAULTS = {
-    "default": ModelDefaults(DEFAULT_RECIPE.name, "sum:0.5", "mean:0.5"),
+    "default": ModelDefaults(DEFAULT_RECIPE.name, "score:0.5", "mean:0.5"),
     "qwen-coder-0.5b": ModelDefaults(ANSWER_FORMAT_RECIPE.name, "mean:0.5"),
 }
 """SmolLM2-135M (`default`): the recipe its demo chose (bench/recipe_experiment.py) and the merges its demo
-chose (bench/demo_merge.py: halving the paper's sum for P-RAG, a sixth of it for Combine, whose passages
-carry the facts while the adapters nudge). Qwen2.5-Coder-0.5B: the recipe picked on HotpotQA's dev
+chose (bench/demo_merge.py: for P-RAG half the paper's sum, shared out by BM25 score so the best-matching
+document's adapter weighs most; for Combine a sixth of it each, since its passages carry the facts while
+the adapters nudge). Qwen2.5-Coder-0.5B: the recipe picked on HotpotQA's dev
 questions 100-129; the mean halved (each of three adapters at 1/6) on the dev questions 100-149 of HotpotQA
 and 2Wiki, where it scored above the plain mean for Combine on both and for P-RAG on average
 (bench/quality_sweep.py). The tables are in bench/RESULTS.md."""

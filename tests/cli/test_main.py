@@ -113,7 +113,7 @@ def test_recipe_and_merge_default_to_the_models_own():
     options.recipe, options.merge = "paper", "sum"
     assert (options.settings().recipe.name, options.settings().answer.merge.label) == ("paper", "sum")
     options.model, options.recipe, options.merge = "default", None, None
-    assert (options.settings().recipe.name, options.settings().answer.merge_label) == ("default", "sum×0.5, combine mean×0.5")
+    assert (options.settings().recipe.name, options.settings().answer.merge_label) == ("default", "score×0.5, combine mean×0.5")
     options.merge = "sum"  # --merge alone is every mode's merge
     assert options.settings().answer.merge_label == "sum"
     options.combine_merge = "mean"
