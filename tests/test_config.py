@@ -96,7 +96,7 @@ def test_the_named_recipes_differ():
 def test_each_bundled_model_has_its_own_recipe_and_merge():
     assert recipe_for("qwen-coder-0.5b") == ANSWER_FORMAT_RECIPE and merge_for("qwen-coder-0.5b") == Merge("mean", 0.5)
     assert combine_merge_for("qwen-coder-0.5b") is None  # Combine merges as P-RAG does
-    assert recipe_for("default") == DEFAULT_RECIPE and merge_for("default") == Merge("sum", 0.5)
+    assert recipe_for("default") == DEFAULT_RECIPE and merge_for("default") == Merge("score", 0.5)
     assert combine_merge_for("default") == Merge("mean", 0.5)
     assert recipe_for("/models/any-folder") == DEFAULT_RECIPE and merge_for("/models/any-folder") == Merge("sum")
     assert combine_merge_for("/models/any-folder") is None
@@ -104,7 +104,7 @@ def test_each_bundled_model_has_its_own_recipe_and_merge():
     assert qwen.recipe.name == "answer-format" and qwen.answer.merge_label == "mean×0.5"
     smol = Settings.for_model("default")
     assert smol.recipe == Settings().recipe and smol.answer.merge_label == "score×0.5, combine mean×0.5"
-    assert smol.answer.merge_of(combine=True) == Merge("mean", 0.5) and smol.answer.merge_of(combine=False) == Merge("sum", 0.5)
+    assert smol.answer.merge_of(combine=True) == Merge("mean", 0.5) and smol.answer.merge_of(combine=False) == Merge("score", 0.5)
 
 
 @pytest.mark.parametrize("bad, message", [
