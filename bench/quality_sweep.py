@@ -101,7 +101,7 @@ def evaluate(args, folder: Path, methods: list[Mode], settings: Settings, top_k:
     return run_eval(request, args.home, args.model, settings, progress).parent
 
 
-def train_warmup(args, settings: Settings) -> None:
+def ensure_warmup(args, settings: Settings) -> None:
     """The setting's warm-up LoRA on `--warmup-slice`, trained unless already stored."""
     start, end = args.warmup_slice
     print(f"{time.strftime('%H:%M:%S')} warm-up on questions {start}-{end - 1}", file=sys.stderr, flush=True)
@@ -159,7 +159,7 @@ def main() -> None:
         name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
         if args.init == "warmup":
             name = f"{name}-warmup"
-            train_warmup(args, settings)
+            ensure_warmup(args, settings)
         folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init)))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")

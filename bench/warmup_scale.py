@@ -7,7 +7,7 @@ warm-up LoRA injected at each scale, beside no adapter, all in one run.
         --data ../shared/data/hotpotqa/HotpotQA_500_benchmark.json --limit 50 --scales 0,1,3
 
 With `--collection` (an evaluation's collection, e.g. `eval-hotpotqa-…` under the home) the questions are
-asked with their top-3 retrieved passages instead: Standard RAG with the warm-up LoRA alone injected, the
+asked with Standard RAG's retrieved passages (top-3) instead: Standard RAG with the warm-up LoRA alone injected, the
 control that tells what a warm-started Combine owes to its documents' adapters rather than to the warm-up.
 """
 
@@ -21,15 +21,15 @@ from prag.process import configure_process
 
 configure_process()  # a benchmark is a process prag starts
 
-from prag import RECIPES, AnswerConfig, Prag, Settings
+from prag import RECIPES, AnswerConfig, Mode, Prag, Settings
 from prag.eval import datasets
 from prag.eval.records import score_generation
 from prag.lora import factors_for_batch
 
 
 def passages(engine, question: str, collection: str | None) -> list[str] | None:
-    """The top-3 retrieved passages, as Standard RAG puts them in the prompt; none closed-book."""
-    return [doc.passage for doc, _ in engine.retrieve_scored(question, 3)] if collection else None
+    """The passages Standard RAG puts in the prompt (the engine's own top-k and context); none closed-book."""
+    return engine.context(Mode.RAG, engine.retrieve(question, engine.config.top_k), set()) if collection else None
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--scales", default="0,1,3", help="How many copies of the warm-up LoRA to sum.")
-    parser.add_argument("--collection", default=None, help="Ask with the top-3 passages retrieved from this collection (Standard RAG).")
+    parser.add_argument("--collection", default=None, help="Ask with the passages Standard RAG retrieves from this collection.")
     args = parser.parse_args()
 
     answer = replace(AnswerConfig(), prompt="cot", exemplars=args.dataset)
