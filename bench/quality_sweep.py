@@ -26,10 +26,10 @@ configure_process()  # a benchmark is a process prag starts
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import fields, replace  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prag.config import INIT_KINDS, PRECISIONS, RECIPES, AugmentConfig, Recipe, Settings, parse_merge  # noqa: E402
+from prag.config import INIT_KINDS, PRECISIONS, AugmentConfig, Settings, parse_merge, parse_recipe  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
 from prag.eval.warmup import run_warmup  # noqa: E402
@@ -66,11 +66,8 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     if k_spec and not (k_spec.startswith("k") and k_spec[1:].isdigit() and int(k_spec[1:]) >= 1):
         raise SystemExit(f"{spec!r}: the third part is kN, e.g. k1")
     top_k = int(k_spec[1:]) if k_spec else 3
-    recipe_name, *overrides = recipe_spec.split("@")
-    recipe = RECIPES[recipe_name]
-    for override in overrides:
-        key, _, value = override.partition("=")
-        recipe = replace(recipe, **{key: field_value(recipe, key, value)})
+    # Named as its base recipe: the sweep's folders (and their run identities) were first written so.
+    recipe = replace(parse_recipe(recipe_spec), name=recipe_spec.split("@")[0])
     if precision:
         recipe = replace(recipe, precision=precision)
     merge = parse_merge(merge_spec or "sum")
@@ -80,18 +77,6 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     written_by = f"-by-{Path(augment_model).name}" if augment_model else ""
     name = f"{label}{'-' + precision if precision else ''}{written_by}-{merge.label.replace('×', 'x').replace('+', '-')}"
     return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
-
-
-def field_value(recipe: Recipe, key: str, text: str) -> object:
-    """`text` as the type of the recipe's field `key`: int, float, bool (true/false) or text."""
-    if key not in {f.name for f in fields(Recipe)}:
-        raise SystemExit(f"a recipe has no field {key!r}")
-    current = getattr(recipe, key)
-    if isinstance(current, bool):
-        return text.lower() == "true"
-    if isinstance(current, tuple):
-        return tuple(text.split("+"))
-    return type(current)(text)
 
 
 def evaluate(args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3, init: str = "random") -> Path:

@@ -9,8 +9,9 @@ import pytest
 
 from prag.config import (
     ANSWER_FORMAT_RECIPE, AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, RECIPES, AnswerConfig, AugmentConfig, Merge, Recipe,
-    Settings, combine_merge_for, merge_for, recipe_for,
+    Settings, combine_merge_for, merge_for, parse_recipe, recipe_for,
 )
+from prag.errors import InputError
 
 WARM = dict(init="warmup", warmup="0123456789abcdef")
 
@@ -143,3 +144,26 @@ def test_augment_fingerprint_covers_every_field():
 
 def test_the_augment_model_field_leaves_stored_fingerprints_alone():
     assert AugmentConfig().fingerprint() == "294c476894b1dcb2"  # the key of every augmentation stored before it
+
+
+def test_a_recipe_spelling_changes_the_named_fields_only():
+    recipe = parse_recipe("default@epochs=1@learning_rate=3e-3@sequences=passage+rewrite@end_token=false")
+    assert recipe == replace(
+        DEFAULT_RECIPE, name="default@epochs=1@learning_rate=3e-3@sequences=passage+rewrite@end_token=false",
+        epochs=1, learning_rate=3e-3, sequences=("passage", "rewrite"), end_token=False,
+    )
+    assert parse_recipe("authors") == AUTHORS_RECIPE
+    assert parse_recipe("default@epochs=1").fingerprint() != DEFAULT_RECIPE.fingerprint()
+
+
+@pytest.mark.parametrize("spelling, message", [
+    ("fast", "unknown recipe 'fast'"),
+    ("default@depth=2", "no field 'depth'"),
+    ("default@epochs=two", "expected int"),
+    ("default@end_token=maybe", "expected bool"),
+    ("default@loss_on=everything", "loss_on"),
+    ("default@epochs=0", "epochs"),
+])
+def test_a_bad_recipe_spelling_is_refused_with_what_is_wrong(spelling, message):
+    with pytest.raises(InputError, match=message):
+        parse_recipe(spelling)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from prag.errors import InputError
 
@@ -137,6 +137,38 @@ prompt, without training the instruction, worked examples and chat template ever
 three summed adapters over-predict). Chosen for Qwen2.5-Coder-0.5B on HotpotQA's dev questions."""
 
 RECIPES = {r.name: r for r in (PAPER_RECIPE, DEFAULT_RECIPE, AUTHORS_RECIPE, ANSWER_FORMAT_RECIPE)}
+
+
+def parse_recipe(text: str) -> Recipe:
+    """`NAME[@FIELD=VALUE…]`: a named recipe with fields changed, e.g. `default@epochs=1@learning_rate=3e-3`
+    (a tuple field takes `+`-joined parts, a boolean true/false). Changed fields change the adapters' key;
+    the recipe is named by its spelling, so `prag status` and stored metadata say what was changed."""
+    name, *overrides = text.strip().split("@")
+    if name not in RECIPES:
+        raise InputError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
+    recipe = RECIPES[name]
+    for override in overrides:
+        key, _, value = override.partition("=")
+        try:
+            recipe = replace(recipe, **{key: _field_value(recipe, key, value)})
+        except ValueError as e:  # the recipe's own check of the new value
+            raise InputError(f"recipe {text!r}: {e}") from None
+    return replace(recipe, name=text.strip()) if overrides else recipe
+
+
+def _field_value(recipe: Recipe, key: str, text: str) -> object:
+    if key not in {f.name for f in fields(Recipe)}:
+        raise InputError(f"a recipe has no field {key!r}")
+    current = getattr(recipe, key)
+    try:
+        if isinstance(current, bool):
+            return {"true": True, "false": False}[text.lower()]
+        if isinstance(current, tuple):
+            return tuple(text.split("+"))
+        return type(current)(text)
+    except (KeyError, ValueError):
+        raise InputError(f"recipe field {key}={text!r}: expected {type(current).__name__}") from None
+
 
 @dataclass(frozen=True)
 class ModelDefaults:

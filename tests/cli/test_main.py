@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from prag import Prag
 from prag.cli.main import app
-from prag.config import PAPER_RECIPE, Settings
+from prag.config import PAPER_RECIPE, Settings, parse_recipe
 from prag.errors import InputError
 
 runner = CliRunner()
@@ -37,6 +37,10 @@ def test_add_build_status_ask_json(tiny_model_dir, facts_file, tmp_path):
     documents, augmented, encoded, adapter_bytes = [cell.strip() for cell in row.strip("│ ").split("│")][:4]
     library = Prag(home, "facts", str(tiny_model_dir), Settings(recipe=PAPER_RECIPE)).status()
     assert (documents, augmented, encoded) == ("3", "3", "3") and adapter_bytes == f"{library.adapter_bytes:,}" != "0"
+    # A changed field is another recipe: named by its spelling, its adapters not yet trained.
+    changed = run(*common[:-1], "paper@learning_rate=1e-3", "status").output
+    assert "recipe paper@learning_rate=1e-3" in " ".join(changed.split())
+    assert Prag(home, "facts", str(tiny_model_dir), Settings(recipe=parse_recipe("paper@learning_rate=1e-3"))).status().encoded == 0
     result = run(*common, "ask", "When was Velmora founded?", "--mode", "combine", "--top-k", "2", "--json")
     payload = json.loads(result.output)
     assert payload["mode"] == "combine" and payload["documents"][0] == "velmora" and len(payload["documents"]) == 2
@@ -56,6 +60,8 @@ def test_errors_are_one_clear_line_and_exit_2(tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
     result = run("--home", str(tmp_path / "h"), "--recipe", "nope", "status")
     assert result.exit_code == 2 and "unknown recipe" in result.output
+    result = run("--home", str(tmp_path / "h"), "--recipe", "paper@epochs=0", "status")
+    assert result.exit_code == 2 and "epochs must be >= 1" in result.output
 
 
 def test_ask_answers_a_file_of_questions_in_batches(tiny_model_dir, facts_file, tmp_path):

@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, recipe_for,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, parse_recipe, recipe_for,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -46,7 +46,7 @@ class GlobalOptions:
     collection: str = "default"
     model: str = "default"
     recipe: Optional[str] = None
-    """None: the model's own (`config.MODEL_RECIPES`)."""
+    """None: the model's own (`config.MODEL_DEFAULTS`)."""
     precision: Optional[str] = None
     merge: Optional[str] = None
     """None: the model's own (`config.MODEL_DEFAULTS`)."""
@@ -59,9 +59,7 @@ class GlobalOptions:
         return Prag(self.home, self.collection, self.model, self.settings())
 
     def settings(self) -> Settings:
-        if self.recipe is not None and self.recipe not in RECIPES:
-            raise InputError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}")
-        recipe = RECIPES[self.recipe] if self.recipe is not None else recipe_for(self.model)
+        recipe = parse_recipe(self.recipe) if self.recipe is not None else recipe_for(self.model)
         if self.precision is not None:
             if self.precision not in PRECISIONS:
                 raise InputError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
@@ -84,7 +82,7 @@ def global_options(
     collection: Annotated[str, typer.Option(help="Collection name.")] = "default",
     model: Annotated[str, typer.Option(help="default | qwen-coder-0.5b | path to a Hugging Face folder.")] = "default",
     recipe: Annotated[
-        Optional[str], typer.Option(help=f"Encoding recipe: {' | '.join(RECIPES)} (default: the model's own, see `prag status`).")
+        Optional[str], typer.Option(help=f"Encoding recipe: {' | '.join(RECIPES)}, [@FIELD=VALUE…] e.g. default@epochs=1 (default: the model's own, see `prag status`).")
     ] = None,
     precision: Annotated[
         Optional[str], typer.Option(help=f"Training arithmetic, overriding the recipe's: {' | '.join(PRECISIONS)} (bf16: CPUs with avx512_bf16/amx).")

@@ -62,12 +62,11 @@ def run_eval(
     documents some question retrieves are augmented and encoded (adapters are shared across runs)."""
     _check(request)
     settings = settings or Settings.for_model(model)
-    prompt = _prompt(request)
     benchmark = datasets.load(request.dataset, request.data)
     examples = request.selected(benchmark.examples)
     if not examples:
         raise InputError(f"{request.data} has no questions in the slice {request.questions[0]}:{request.questions[1]}")
-    answer = replace(settings.answer, prompt=prompt, exemplars=request.dataset, top_k=request.top_k)
+    answer = replace(datasets.asked_as(settings.answer, request.dataset, request.prompt), top_k=request.top_k)
     corpus = _eval_corpus(benchmark, request.corpus, settings)
     if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
         raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
@@ -83,7 +82,7 @@ def run_eval(
         # Looked up when answering: the engine holds the index, which exists only once the corpus is built.
         return (prag.engine if corpus is not None else prag.closed_book()).ask_many(questions, mode)
 
-    run = evaluation.Evaluation(request.out, examples, answer_many, answer.batch_size, prompt == "cot", provenance)
+    run = evaluation.Evaluation(request.out, examples, answer_many, answer.batch_size, answer.prompt == "cot", provenance)
     needed = _retrieve_all(prag, run, request, corpus, progress) if corpus is not None else set()
     _answer_cheapest_first(prag, run, request, needed, progress)
     return report.write(request.out)
@@ -150,11 +149,6 @@ def _check(request: EvalRequest) -> None:
         raise InputError(f"unknown init {request.init!r}; choose one of {', '.join(INIT_KINDS)}")
     if request.top_k < 1:
         raise InputError("--top-k must be at least 1")
-
-
-def _prompt(request: EvalRequest) -> str:
-    """Checked before any file is written, so a bad option leaves no run folder behind."""
-    return datasets.answer_prompt(request.dataset, request.prompt)
 
 
 def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settings: Settings) -> list[Document] | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from prag.config import PROMPTS
+from prag.config import PROMPTS, AnswerConfig
 from prag.errors import InputError
 from prag.ingest import json_lines, make_document, read_text
 from prag.model.exemplars import EXEMPLARS
@@ -35,6 +35,12 @@ def answer_prompt(dataset: str, prompt: str | None = None) -> str:
     if chosen == "cot" and dataset not in EXEMPLARS:
         raise InputError(f"chain of thought has worked examples for {', '.join(EXEMPLARS)} only; use --prompt short")
     return chosen
+
+
+def asked_as(answer: AnswerConfig, dataset: str, prompt: str | None = None) -> AnswerConfig:
+    """`answer` set to ask `dataset`'s questions: its prompt (`answer_prompt`) and its worked examples.
+    The one place `prag eval` and `prag warmup` agree on how a dataset is asked."""
+    return replace(answer, prompt=answer_prompt(dataset, prompt), exemplars=dataset)
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,11 @@ def run_warmup(
     in it too, and the evaluation finds the warm-up under that recipe."""
     if skip_first < 0 or count < 1:
         raise InputError("--skip-first must be >= 0 and --count >= 1")
-    asked_in = datasets.answer_prompt(dataset, prompt)
     examples = datasets.load(dataset, data).examples[skip_first : skip_first + count]
     if not examples:
         raise InputError(f"{data} has no questions after the first {skip_first}")
     settings = settings or Settings.for_model(model)
-    settings = replace(settings, answer=replace(settings.answer, prompt=asked_in, exemplars=dataset))
+    settings = replace(settings, answer=datasets.asked_as(settings.answer, dataset, prompt))
     runtime = Prag(home, collection="warmup", model=model, settings=settings).runtime
     source = {
         "dataset": dataset,
