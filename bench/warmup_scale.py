@@ -4,7 +4,7 @@ times. This answers the evaluated questions closed-book (chain of thought, no pa
 warm-up LoRA injected at each scale, beside no adapter, all in one run.
 
     .venv/bin/python bench/warmup_scale.py --home /tmp/evq --model qwen-coder-0.5b --recipe paper \\
-        --data ../shared/data/hotpotqa/HotpotQA_500_benchmark.json --limit 50 --scales 0,1,3
+        --data ../shared/data/hotpotqa/HotpotQA_500_benchmark.json --slice 0:50 --scales 0,1,3
 
 With `--collection` (an evaluation's collection, e.g. `eval-hotpotqa-…` under the home) the questions are
 asked with Standard RAG's retrieved passages (top-3) instead: Standard RAG with the warm-up LoRA alone injected, the
@@ -21,10 +21,13 @@ from prag.process import configure_process
 
 configure_process()  # a benchmark is a process prag starts
 
-from prag import RECIPES, AnswerConfig, Mode, Prag, Settings
+from prag import AnswerConfig, Mode, Prag, Settings
+from prag.config import parse_recipe
 from prag.eval import datasets
+from prag.eval.benchmark import parse_slice
 from prag.eval.records import score_generation
 from prag.lora import factors_for_batch
+from quality_sweep import check_slice  # the reserved questions, defined once for the benchmarks
 
 
 def passages(engine, question: str, collection: str | None) -> list[str] | None:
@@ -39,16 +42,17 @@ def main() -> None:
     parser.add_argument("--recipe", default="paper")
     parser.add_argument("--dataset", default="hotpotqa")
     parser.add_argument("--data", required=True)
-    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--slice", type=parse_slice, default=(0, 50), help="START:END, questions in file order")
     parser.add_argument("--scales", default="0,1,3", help="How many copies of the warm-up LoRA to sum.")
     parser.add_argument("--collection", default=None, help="Ask with the passages Standard RAG retrieves from this collection.")
     args = parser.parse_args()
+    check_slice(args.slice)
 
     answer = replace(AnswerConfig(), prompt="cot", exemplars=args.dataset)
-    prag = Prag(args.home, collection=args.collection or "warmup", model=args.model, settings=Settings(recipe=RECIPES[args.recipe], answer=answer))
+    prag = Prag(args.home, collection=args.collection or "warmup", model=args.model, settings=Settings(recipe=parse_recipe(args.recipe), answer=answer))
     warmups = prag.runtime.warmups
     warmup = warmups.load(warmups.record(args.dataset, prag.settings.recipe)["digest"])
-    examples = datasets.load(args.dataset, args.data).examples[: args.limit]
+    examples = datasets.load(args.dataset, args.data).examples[slice(*args.slice)]
     engine = prag.engine if args.collection else prag.closed_book()
     print("copies of the warm-up LoRA | F1 (paper) | EM (paper) | states 'the answer is' | ≤ 8 words | > 40 words")
     for copies in (int(s) for s in args.scales.split(",")):
