@@ -14,7 +14,6 @@ control that tells what a warm-started Combine owes to its documents' adapters r
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from statistics import mean
 
 from prag.process import configure_process
@@ -48,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     check_slice(args.slice)
 
-    answer = replace(AnswerConfig(), prompt="cot", exemplars=args.dataset)
+    answer = datasets.asked_as(AnswerConfig(), args.dataset, "cot")
     prag = Prag(args.home, collection=args.collection or "warmup", model=args.model, settings=Settings(recipe=parse_recipe(args.recipe), answer=answer))
     warmups = prag.runtime.warmups
     warmup = warmups.load(warmups.record(args.dataset, prag.settings.recipe)["digest"])
