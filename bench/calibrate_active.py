@@ -1,11 +1,11 @@
 """Calibrates FLARE's and DRAGIN's retrieval thresholds on held-out questions, never the evaluated slice.
 
-For questions 450-457 of HotpotQA-500 and 2Wiki-500 (evaluations use the first 100), it generates the
-first chain-of-thought sentence closed-book and prints, per sentence, DRAGIN's largest RIND score and
-FLARE's lowest token probability, then their quantiles: a threshold's share of triggering sentences
-can be read off directly.
+For dev questions (default 100-107 of HotpotQA-500 and 2Wiki-500: settings are chosen on 100-199,
+results reported on 0-99, 300-499 reserved), it generates the first chain-of-thought sentence
+closed-book and prints, per sentence, DRAGIN's largest RIND score and FLARE's lowest token
+probability, then their quantiles: a threshold's share of triggering sentences can be read off directly.
 
-    .venv/bin/python bench/calibrate_active.py --model qwen-coder-0.5b
+    .venv/bin/python bench/calibrate_active.py --model qwen-coder-0.5b [--slice 100:108]
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from prag.config import AnswerConfig
 from prag.engine.active import is_significant, sentence_length
 from prag.engine.prompting import AnswerPrompt
 from prag.text import first_sentence, sentence_done
+from prag.eval.benchmark import parse_slice
 from prag.eval.datasets import load
 from prag.model import loader
 from prag.model.generate import Generator
 from prag.paths import model_cache, prag_home
+from quality_sweep import check_slice  # the reserved questions, defined once for the benchmarks
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILES = {
@@ -45,13 +47,13 @@ def largest_rind(scored, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="qwen-coder-0.5b")
-    parser.add_argument("--start", type=int, default=450)
-    parser.add_argument("--count", type=int, default=8)
+    parser.add_argument("--slice", type=parse_slice, default=(100, 108), help="START:END of each file, on the dev range")
     args = parser.parse_args()
+    check_slice(args.slice)
     generator = Generator(loader.load(args.model, model_cache(prag_home())), ("gate_proj", "up_proj", "down_proj"))
     rind, lowest = [], []
     for dataset, path in FILES.items():
-        examples = load(dataset, path).examples[args.start : args.start + args.count]
+        examples = load(dataset, path).examples[slice(*args.slice)]
         prompt = AnswerPrompt(generator, AnswerConfig(prompt="cot", exemplars=dataset))
         outputs = generator.generate_scored([prompt.text(e.question) for e in examples], 48, sentence_done, True)
         for scored in outputs:

@@ -1,11 +1,12 @@
 """Does the chain-of-thought answer keep its format when passages are in the prompt?
 
-On held-out questions (450-461 of HotpotQA-500; evaluations use the first 100) with their BM25 top-3
-passages from the file's corpus, counts the generations that reach "the answer is" — the phrase the
-paper's protocol scores after — for the reference code's order (worked examples, then passages) and
-prag's (passages, then worked examples next to the question).
+On dev questions (default 100-111 of HotpotQA-500: settings are chosen on 100-199, results reported
+on 0-99, 300-499 reserved) with their BM25 top-3 passages from the file's corpus, counts the
+generations that reach "the answer is" — the phrase the paper's protocol scores after — for the
+reference code's order (worked examples, then passages) and prag's (passages, then worked examples
+next to the question).
 
-    .venv/bin/python bench/cot_format.py --model qwen-coder-0.5b
+    .venv/bin/python bench/cot_format.py --model qwen-coder-0.5b [--slice 100:112]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ configure_process()  # a benchmark is a process prag starts
 
 from prag.config import AnswerConfig
 from prag.engine.prompting import AnswerPrompt
+from prag.eval.benchmark import parse_slice
 from prag.eval.datasets import load
 from prag.model import loader
 from prag.model.exemplars import EXEMPLARS
@@ -26,6 +28,7 @@ from prag.model.generate import Generator
 from prag.model.prompts import COT_INSTRUCTION, COT_PREFIX, cot_user_turn
 from prag.paths import model_cache, prag_home
 from prag.retrieve import BM25Index
+from quality_sweep import check_slice  # the reserved questions, defined once for the benchmarks
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hotpotqa" / "HotpotQA_500_benchmark.json"
 
@@ -40,15 +43,15 @@ def examples_first(question: str, passages: list[str], exemplars) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="qwen-coder-0.5b")
-    parser.add_argument("--start", type=int, default=450)
-    parser.add_argument("--count", type=int, default=12)
+    parser.add_argument("--slice", type=parse_slice, default=(100, 112), help="START:END, on the dev range")
     args = parser.parse_args()
+    check_slice(args.slice)
     bench = load("hotpotqa", DATA)
     corpus = {d.id: d for d in bench.corpus()}
     index = BM25Index.build(list(corpus.values()))
     generator = Generator(loader.load(args.model, model_cache(prag_home())), ("gate_proj", "up_proj", "down_proj"))
     prompt = AnswerPrompt(generator, AnswerConfig(prompt="cot", exemplars="hotpotqa"))
-    examples = bench.examples[args.start : args.start + args.count]
+    examples = bench.examples[slice(*args.slice)]
     passages = [[corpus[i].passage for i, _ in index.search(e.question, 3)] for e in examples]
     for name, turn in (("examples, then passages (reference)", examples_first), ("passages, then examples (prag)", cot_user_turn)):
         prompts = [generator.chat_prompt(turn(e.question, p, EXEMPLARS["hotpotqa"]), COT_PREFIX) for e, p in zip(examples, passages)]
