@@ -10,6 +10,7 @@ from prag import Mode, Prag
 from prag.eval import demo
 from prag.eval.metrics import exact_match
 from prag.lora import factors_for_batch
+from prag.lora.merge import merged_set
 from prag.model.prompts import ANSWER_PREFIX, answer_user_turn
 
 pytestmark = pytest.mark.integration
@@ -63,16 +64,19 @@ def test_every_mode_answers(built):
 
 def test_adapters_inject_facts_the_model_cannot_know(built):
     """Greedy answers from a 135M model are brittle (the demo table shows EM); the likelihood of the
-    gold answer is the direct measure of injection: the retrieved adapters must make it more likely."""
+    gold answer is the direct measure of injection: the retrieved adapters, merged as P-RAG merges them
+    (the model's own merge), must make it more likely."""
     prag, _ = built
     questions = demo_slice()[1]
     assert sum(exact_match(prag.ask(q.question, Mode.CLOSED).text, q.answers) for q in questions) == 0
     gains = []
     for q in questions:
         prompt = prag.runtime.generator.chat_prompt(answer_user_turn(q.question), ANSWER_PREFIX)
-        adapters = prag.engine.load_adapters(prag.engine.retrieve(q.question, 3))
+        found = prag.engine.retrieve_scored(q.question, 3)
+        adapters = prag.engine.load_adapters([doc for doc, _ in found])
+        merged = merged_set(prag.settings.answer.merge_of(combine=False), adapters, [score for _, score in found])
         gold = f" {q.answers[0]}."
-        with_adapters = prag.runtime.generator.continuation_logprob(prompt, gold, factors_for_batch([adapters]))
+        with_adapters = prag.runtime.generator.continuation_logprob(prompt, gold, factors_for_batch([merged]))
         gains.append(with_adapters - prag.runtime.generator.continuation_logprob(prompt, gold))
     assert sum(gain > 0 for gain in gains) >= 5, gains
     assert sum(gains) / len(gains) > 2.0, gains  # nats: the gold answer became > 7x more likely on average

@@ -23,8 +23,9 @@ def test_the_digest_follows_the_prompt_and_generation_settings_only():
 
 
 def test_stored_answers_keep_their_digest_when_answer_settings_gain_a_field():
-    """Pinned: the digest run folders were stored under before `combine_merge` existed."""
-    assert prompt_digest(AnswerConfig(prompt="cot", exemplars="2wikimultihopqa")) == "daea81e4d1987d11"
+    """Pinned: the digest run folders were stored under before `combine_merge` existed (DRAGIN's
+    threshold was then 0.05)."""
+    assert prompt_digest(AnswerConfig(prompt="cot", exemplars="2wikimultihopqa", dragin_threshold=0.05)) == "daea81e4d1987d11"
 
 
 def test_chain_of_thought_shows_the_dataset_examples_next_to_the_question():
