@@ -10,7 +10,6 @@ from prag import Mode, Prag
 from prag.eval import demo
 from prag.eval.metrics import exact_match
 from prag.lora import factors_for_batch
-from prag.lora.merge import merged_set
 from prag.model.prompts import ANSWER_PREFIX, answer_user_turn
 
 pytestmark = pytest.mark.integration
@@ -73,8 +72,8 @@ def test_adapters_inject_facts_the_model_cannot_know(built):
     for q in questions:
         prompt = prag.runtime.generator.chat_prompt(answer_user_turn(q.question), ANSWER_PREFIX)
         found = prag.engine.retrieve_scored(q.question, 3)
-        adapters = prag.engine.load_adapters([doc for doc, _ in found])
-        merged = merged_set(prag.settings.answer.merge_of(combine=False), adapters, [score for _, score in found])
+        documents = [doc for doc, _ in found]
+        merged = prag.engine.merged(Mode.PRAG, prag.engine.load_adapters(documents), documents, dict(found))
         gold = f" {q.answers[0]}."
         with_adapters = prag.runtime.generator.continuation_logprob(prompt, gold, factors_for_batch([merged]))
         gains.append(with_adapters - prag.runtime.generator.continuation_logprob(prompt, gold))

@@ -93,7 +93,7 @@ class Engine:
             with _timed(timings, "load"):
                 adapter_sets = [self.load_adapters(docs) for docs in injected]
             with _timed(timings, "merge"):
-                adapter_sets = [self._merged(mode, a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
+                adapter_sets = [self.merged(mode, a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
                 factors = factors_for_batch(adapter_sets) if any(adapter_sets) else None
             with _timed(timings, "generate"):
                 contexts = [self.context(mode, docs, set(d.id for d in used)) for docs, used in zip(hits, injected)]
@@ -109,7 +109,7 @@ class Engine:
             for q, raw, docs, used in zip(questions, outputs, hits, injected)
         ]
 
-    def _merged(self, mode: Mode, adapters: list[LoRAAdapter], documents: list[Document], scores: dict[Document, float]) -> list[LoRAAdapter]:
+    def merged(self, mode: Mode, adapters: list[LoRAAdapter], documents: list[Document], scores: dict[Document, float]) -> list[LoRAAdapter]:
         """The question's adapters as the mode's configured merge combines them (the paper's plain sum by default)."""
         merge = self.config.merge_of(combine=mode is Mode.COMBINE)
         return merged_set(merge, adapters, [scores[doc] for doc in documents], self.start)
