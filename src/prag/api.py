@@ -154,12 +154,13 @@ class Prag:
         return answer
 
     def ask_many(self, questions: list[str], mode=Mode.PRAG, top_k=None, on_batch: Callable | None = None) -> list[Answer]:
-        """Answers in batches of `settings.answer.batch_size`, each in one generation with per-question
-        adapter sets; `on_batch` sees each batch as it finishes."""
+        """Answers in batches of `settings.answer.batch_size` (`short_batch_size` when prompts never hold
+        passages), each in one generation with per-question adapter sets; `on_batch` sees each batch as it finishes."""
         mode = Mode.parse(mode)
         if not questions:
             raise InputError("no questions given")
-        size, answers = self.settings.answer.batch_size, []
+        answer = self.settings.answer
+        size, answers = (answer.short_batch_size if mode.never_has_passages else answer.batch_size), []
         for start in range(0, len(questions), size):
             answers.extend(batch := self.engine.ask_many(questions[start : start + size], mode, top_k))
             self.note_retrievals(batch)

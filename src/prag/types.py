@@ -39,6 +39,11 @@ class Mode(str, Enum):
         return self in (Mode.RAG, Mode.COMBINE, Mode.DA_RAG)
 
     @property
+    def never_has_passages(self) -> bool:
+        """No passage ever enters the prompt (closed-book, P-RAG), so prompts are short whatever is retrieved."""
+        return self in (Mode.CLOSED, Mode.PRAG)
+
+    @property
     def uses_adapters(self) -> bool:
         return self in (Mode.PRAG, Mode.COMBINE)
 

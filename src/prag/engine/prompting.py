@@ -13,7 +13,7 @@ from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX
 from prag.text import after_answer_is, first_line_answer, sentence_done, stated_answer, states_answer
 from prag.types import content_hash
 
-NOT_GENERATION = ("batch_size", "adapter_cache_bytes", "max_question_chars")
+NOT_GENERATION = ("batch_size", "short_batch_size", "adapter_cache_bytes", "max_question_chars")
 """AnswerConfig fields that change no generated text."""
 LATER_ANSWER_FIELDS = {"combine_merge": None}
 """AnswerConfig fields added after answers were first stored, left out while at their defaults so that
