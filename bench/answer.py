@@ -5,9 +5,11 @@
 - `prag-disk`: P-RAG reading its adapters from disk for every question, as the original code does;
 - the share of P-RAG's time spent loading and merging adapters, and applying them (the extra cost of
   the low-rank path inside generation, measured with and without it on a fixed number of tokens);
-- throughput for a file of questions: one at a time against batches with per-question adapter sets.
+- throughput for a file of questions: one at a time against batches with per-question adapter sets;
+- every mode's time for all questions at each batch size (what `AnswerConfig.batch_size` and
+  `short_batch_size` were set from).
 
-    .venv/bin/python bench/answer.py [--home DIR] [--batch-sizes 8,16]
+    .venv/bin/python bench/answer.py [--home DIR] [--batch-sizes 8,16,24,48]
 
 Builds the demo collection first if the home lacks it (not timed).
 """
@@ -38,7 +40,7 @@ FIXED_TOKENS = 16
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", default=None)
-    parser.add_argument("--batch-sizes", default="8,16")
+    parser.add_argument("--batch-sizes", default="8,16,24,48")
     args = parser.parse_args()
 
     prag = Prag(args.home, collection="demo", settings=Settings())
@@ -81,12 +83,24 @@ def main() -> None:
         engine.ask(question, Mode.PRAG)
     one_rate = len(questions) / (time.perf_counter() - start)
     print(f"  one at a time: {one_rate:.2f} questions/s")
-    for size in (int(s) for s in args.batch_sizes.split(",")):
-        start = time.perf_counter()
-        for first in range(0, len(questions), size):
-            engine.ask_many(questions[first : first + size], Mode.PRAG)
-        rate = len(questions) / (time.perf_counter() - start)
+    sizes = [int(s) for s in args.batch_sizes.split(",")]
+    for size in sizes:
+        rate = len(questions) / batched_seconds(engine, questions, Mode.PRAG, size)
         print(f"  batches of {size:>2}: {rate:.2f} questions/s = {rate / one_rate:.1f}x")
+
+    # Which batch suits which prompt: AnswerConfig.batch_size (prompts with passages) and short_batch_size.
+    print("\nseconds for all questions, per mode and questions per generation (x the first size):")
+    for mode in CORE_MODES:
+        seconds = [batched_seconds(engine, questions, mode, size) for size in sizes]
+        cells = " | ".join(f"{size}: {s:6.1f} s ({s / seconds[0]:.2f}x)" for size, s in zip(sizes, seconds))
+        print(f"  {mode.value:<8} {cells}")
+
+
+def batched_seconds(engine: Engine, questions: list[str], mode: Mode, size: int) -> float:
+    start = time.perf_counter()
+    for first in range(0, len(questions), size):
+        engine.ask_many(questions[first : first + size], mode)
+    return time.perf_counter() - start
 
 
 def apply_cost(prag: Prag, engine: Engine, questions: list[str]) -> float:
