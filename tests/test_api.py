@@ -132,3 +132,11 @@ def test_answers_count_what_they_retrieved_and_status_shows_the_encoded_share(ti
     # Retrievals older than the recent window count for the budget, not for the status.
     tiny.catalog.db.execute("INSERT INTO demand VALUES (?, 'quillon', date('now', '-30 days'), 50)", (tiny.collection,))
     assert tiny.status().recent_retrievals == 3 and tiny.builder.demand.totals(tiny.collection)["quillon"] >= 50
+
+
+def test_prompts_without_passages_share_larger_generations(tiny):
+    tiny.build()
+    tiny.settings = replace(tiny.settings, answer=replace(tiny.settings.answer, batch_size=1, short_batch_size=2))
+    questions = ["When was Velmora founded?", "Who leads Quillon Dynamics?", "How tall is the clock tower?"]
+    sizes = {mode: [a.batch_size for a in tiny.ask_many(questions, mode)] for mode in (Mode.CLOSED, Mode.PRAG, Mode.RAG, Mode.COMBINE)}
+    assert sizes == {Mode.CLOSED: [2, 2, 1], Mode.PRAG: [2, 2, 1], Mode.RAG: [1, 1, 1], Mode.COMBINE: [1, 1, 1]}
