@@ -30,15 +30,19 @@ def trained_text(generator: Generator, loss_on: str, kind: int) -> str:
     return generator.tokenizer.decode(kept)
 
 
+def decoded_sequences(generator: Generator, recipe, aug: Augmentation = AUG) -> list[str]:
+    return [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, aug, recipe)]
+
+
 def test_paper_sequences_are_passage_rewrite_and_alone(generator):
-    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, PAPER_RECIPE)]
+    texts = decoded_sequences(generator, PAPER_RECIPE)
     assert len(texts) == 3
     assert DOC.passage in texts[0] and AUG.rewrites[0] in texts[1]
     assert "Passage" not in texts[2] and all("The answer is 1843." in t for t in texts)
 
 
 def test_the_default_trains_each_pair_with_the_passage_and_alone(generator):
-    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, DEFAULT_RECIPE)]
+    texts = decoded_sequences(generator, DEFAULT_RECIPE)
     assert len(texts) == 2 and DOC.passage in texts[0] and "Passage" not in texts[1]
     assert not any(AUG.rewrites[0] in t for t in texts) and all("The answer is 1843." in t for t in texts)
 
@@ -46,7 +50,7 @@ def test_the_default_trains_each_pair_with_the_passage_and_alone(generator):
 def test_the_passage_and_its_rewrites_as_plain_text(generator):
     """The paper's Figure 3 ablation: the document alone, then with its rewrites, no QA pair."""
     def texts(*kinds):
-        return [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, AUG, replace(DEFAULT_RECIPE, sequences=kinds))]
+        return decoded_sequences(generator, replace(DEFAULT_RECIPE, sequences=kinds))
 
     assert texts("document") == [generator.tokenizer.decode(generator.plain_sequence(DOC.passage).input_ids)]
     both = texts("document", "rewritten")
@@ -78,7 +82,7 @@ def test_the_authors_layout_is_five_sequences_without_an_end_token(generator):
 
 def test_chain_of_thought_training_is_in_the_answers_prompt(generator):
     recipe = Settings(recipe=AUTHORS_RECIPE, answer=AnswerConfig(prompt="cot", exemplars="hotpotqa")).recipe
-    texts = [generator.tokenizer.decode(s.input_ids) for s in training_sequences(generator, DOC, THREE, recipe)]
+    texts = decoded_sequences(generator, recipe, THREE)
     # The worked examples are the answers' own, and the target is the passage's sentence, then the answer.
     assert all("So the answer is the Danube." in t for t in texts)
     assert texts[0].endswith("Answer: Velmora was founded in 1843 by Aldric Fenn. So the answer is 1843.")

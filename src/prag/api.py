@@ -160,7 +160,8 @@ class Prag:
         if not questions:
             raise InputError("no questions given")
         answer = self.settings.answer
-        size, answers = (answer.short_batch_size if mode.never_has_passages else answer.batch_size), []
+        size = answer.short_batch_size if mode.never_has_passages else answer.batch_size
+        answers = []
         for start in range(0, len(questions), size):
             answers.extend(batch := self.engine.ask_many(questions[start : start + size], mode, top_k))
             self.note_retrievals(batch)
