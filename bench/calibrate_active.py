@@ -21,7 +21,7 @@ from prag.config import AnswerConfig
 from prag.engine.active import is_significant, sentence_length
 from prag.engine.prompting import AnswerPrompt
 from prag.text import first_sentence, sentence_done
-from prag.eval.benchmark import parse_slice
+from prag.eval.benchmark import slice_argument
 from prag.eval.datasets import load
 from prag.model import loader
 from prag.model.generate import Generator
@@ -47,7 +47,7 @@ def largest_rind(scored, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="qwen-coder-0.5b")
-    parser.add_argument("--slice", type=parse_slice, default=(100, 108), help="START:END of each file, on the dev range")
+    parser.add_argument("--slice", type=slice_argument, default=(100, 108), help="START:END of each file, on the dev range")
     args = parser.parse_args()
     check_slice(args.slice)
     generator = Generator(loader.load(args.model, model_cache(prag_home())), ("gate_proj", "up_proj", "down_proj"))

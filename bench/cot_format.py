@@ -20,7 +20,7 @@ configure_process()  # a benchmark is a process prag starts
 
 from prag.config import AnswerConfig
 from prag.engine.prompting import AnswerPrompt
-from prag.eval.benchmark import parse_slice
+from prag.eval.benchmark import slice_argument
 from prag.eval.datasets import load
 from prag.model import loader
 from prag.model.exemplars import EXEMPLARS
@@ -43,7 +43,7 @@ def examples_first(question: str, passages: list[str], exemplars) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="qwen-coder-0.5b")
-    parser.add_argument("--slice", type=parse_slice, default=(100, 112), help="START:END, on the dev range")
+    parser.add_argument("--slice", type=slice_argument, default=(100, 112), help="START:END, on the dev range")
     args = parser.parse_args()
     check_slice(args.slice)
     bench = load("hotpotqa", DATA)

@@ -31,7 +31,7 @@ from pathlib import Path  # noqa: E402
 
 from prag.config import INIT_KINDS, PRECISIONS, AugmentConfig, Settings, parse_merge, parse_recipe  # noqa: E402
 from prag.eval import report  # noqa: E402
-from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
+from prag.eval.benchmark import EvalRequest, run_eval, slice_argument  # noqa: E402
 from prag.eval.warmup import run_warmup  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
 from prag.progress import SilentProgress  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="qwen-coder-0.5b")
     parser.add_argument("--dataset", choices=sorted(FILES), default="hotpotqa")
-    parser.add_argument("--slice", type=parse_slice, default=(100, 150), help="START:END, e.g. 100:200 (dev) or 0:100 (test)")
+    parser.add_argument("--slice", type=slice_argument, default=(100, 150), help="START:END, e.g. 100:200 (dev) or 0:100 (test)")
     parser.add_argument("--settings", default="paper/sum", help="comma-separated RECIPE[@FIELD=VALUE…]/MERGE[/kN], e.g. paper/sum,paper/mean/k1,authors@epochs=2/sum")
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="training arithmetic for every setting")
     parser.add_argument("--augment-model", default=None, help="the model that writes every setting's augmentations (default: --model)")
@@ -127,7 +127,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
     parser.add_argument("--methods", default="prag,combine", help="the adapter methods each setting runs (a folder can gain the other later)")
     parser.add_argument("--init", choices=INIT_KINDS, default="random", help="warmup: every setting's adapters start from its warm-up LoRA (the paper's Table 2)")
-    parser.add_argument("--warmup-slice", type=parse_slice, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
+    parser.add_argument("--warmup-slice", type=slice_argument, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]

@@ -23,7 +23,7 @@ configure_process()  # a benchmark is a process prag starts
 from prag import AnswerConfig, Mode, Prag, Settings
 from prag.config import parse_recipe
 from prag.eval import datasets
-from prag.eval.benchmark import parse_slice
+from prag.eval.benchmark import slice_argument
 from prag.eval.records import score_generation
 from prag.lora import factors_for_batch
 from quality_sweep import check_slice  # the reserved questions, defined once for the benchmarks
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--recipe", default="paper")
     parser.add_argument("--dataset", default="hotpotqa")
     parser.add_argument("--data", required=True)
-    parser.add_argument("--slice", type=parse_slice, default=(0, 50), help="START:END, questions in file order")
+    parser.add_argument("--slice", type=slice_argument, default=(0, 50), help="START:END, questions in file order")
     parser.add_argument("--scales", default="0,1,3", help="How many copies of the warm-up LoRA to sum.")
     parser.add_argument("--collection", default=None, help="Ask with the passages Standard RAG retrieves from this collection.")
     args = parser.parse_args()

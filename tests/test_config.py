@@ -131,6 +131,13 @@ def test_invalid_recipes_are_refused(bad, message):
         replace(DEFAULT_RECIPE, **bad)
 
 
+@pytest.mark.parametrize("field_name", ["top_k", "batch_size", "short_batch_size", "max_new_tokens", "cot_max_new_tokens", "max_rounds"])
+def test_answer_counts_below_one_are_refused(field_name):
+    with pytest.raises(ValueError, match=f"{field_name} must be at least 1"):
+        AnswerConfig(**{field_name: 0})
+    assert getattr(AnswerConfig(**{field_name: 1}), field_name) == 1
+
+
 def test_scaling_is_alpha_over_rank():
     assert DEFAULT_RECIPE.scaling == 16.0
     assert Recipe(rank=4, alpha=8.0).scaling == 2.0

@@ -359,6 +359,12 @@ class AnswerConfig:
     def __post_init__(self) -> None:
         if self.prompt not in PROMPTS:
             raise ValueError(f"prompt must be one of {PROMPTS}, got {self.prompt!r}")
+        # Each is a count of something the answer step does; 0 would fail far from here (a batch loop's
+        # step of 0, an empty generation), so it is refused where it is set.
+        for name in ("top_k", "max_new_tokens", "batch_size", "short_batch_size", "cot_max_new_tokens",
+                     "sentence_tokens", "max_rounds", "dragin_query_words", "max_question_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
     @property
     def prompt_name(self) -> str:

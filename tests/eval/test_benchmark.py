@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from prag.api import Prag
 from prag.eval import report as reports
-from prag.eval.benchmark import EvalRequest, parse_slice, run_eval
+from prag.eval.benchmark import EvalRequest, parse_slice, run_eval, slice_argument
 from prag.eval.warmup import run_warmup
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Merge, Settings
@@ -306,3 +307,14 @@ def test_a_warm_up_for_a_recipe_trained_in_the_answer_prompt_is_found_by_the_eva
     short = EvalRequest("hotpotqa", hotpot_file, tmp_path / "short", [Mode.PRAG], limit=2, init="warmup", prompt="short")
     with pytest.raises(NotBuiltError, match="prag warmup"):
         run_eval(short, model=str(tiny_model_dir), settings=in_answer_prompt)
+
+
+def test_a_benchmark_script_reports_a_bad_slice_as_a_usage_error():
+    """bench/*.py take `--slice` through argparse, which shows its usage line only for its own error type."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--slice", type=slice_argument)
+    assert parser.parse_args(["--slice", "100:150"]).slice == (100, 150)
+    for bad in ("150:100", "a:b"):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args(["--slice", bad])
+        assert exit_.value.code == 2

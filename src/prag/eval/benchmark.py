@@ -6,6 +6,7 @@ every method and run. The evaluation itself (datasets, metrics, rows, reports) l
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -167,4 +168,15 @@ def parse_slice(text: str) -> tuple[int, int]:
     start, sep, end = text.partition(":")
     if not sep or not start.strip().isdigit() or not end.strip().isdigit():
         raise InputError(f"--slice {text!r}: expected START:END with whole numbers, e.g. 100:200")
+    if int(end) <= int(start):
+        raise InputError(f"--slice {text!r}: START must be at least 0 and END above START")
     return int(start), int(end)
+
+
+def slice_argument(text: str) -> tuple[int, int]:
+    """`parse_slice` as an argparse `type`: argparse turns only ValueError-like errors into a usage message,
+    so a bad slice given to a benchmark script would otherwise end in a traceback."""
+    try:
+        return parse_slice(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
