@@ -363,8 +363,8 @@ class AnswerConfig:
         # step of 0, an empty generation), so it is refused where it is set.
         for name in ("top_k", "max_new_tokens", "batch_size", "short_batch_size", "cot_max_new_tokens",
                      "sentence_tokens", "max_rounds", "dragin_query_words", "max_question_chars"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+            if (value := getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
 
     @property
     def prompt_name(self) -> str:

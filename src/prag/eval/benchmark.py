@@ -141,9 +141,7 @@ def _check(request: EvalRequest) -> None:
     if request.limit is not None and request.limit < 1:
         raise InputError("--limit must be at least 1")
     if request.questions is not None:
-        start, end = request.questions
-        if not 0 <= start < end:
-            raise InputError(f"--slice {start}:{end}: START must be at least 0 and END above START")
+        _check_span(*request.questions)
         if request.limit is not None:
             raise InputError("give --limit or --slice, not both")
     if request.init not in INIT_KINDS:
@@ -168,9 +166,14 @@ def parse_slice(text: str) -> tuple[int, int]:
     start, sep, end = text.partition(":")
     if not sep or not start.strip().isdigit() or not end.strip().isdigit():
         raise InputError(f"--slice {text!r}: expected START:END with whole numbers, e.g. 100:200")
-    if int(end) <= int(start):
-        raise InputError(f"--slice {text!r}: START must be at least 0 and END above START")
+    _check_span(int(start), int(end))
     return int(start), int(end)
+
+
+def _check_span(start: int, end: int) -> None:
+    """One check for a slice parsed from text and one a caller builds itself."""
+    if not 0 <= start < end:
+        raise InputError(f"--slice {start}:{end}: START must be at least 0 and END above START")
 
 
 def slice_argument(text: str) -> tuple[int, int]:
