@@ -31,6 +31,7 @@ CHANGES = {
     "layout": dict(layout="authors"),
     "end_token": dict(end_token=False),
     "prompt": dict(prompt="answer"),
+    "warmup_target": dict(warmup_target="evidence"),
 }
 """One valid change per field, from DEFAULT_RECIPE (`warmup` is checked from a warm-started recipe: it can
 only be set together with init="warmup")."""

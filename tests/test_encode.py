@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from prag.config import AUTHORS_RECIPE, DEFAULT_RECIPE, PAPER_RECIPE, AnswerConfig, Settings
-from prag.encode import BatchLimits, Encoder, training_schedule, training_sequences
+from prag.encode import BatchLimits, Encoder, training_schedule, training_sequences, warmup_sequences
 from prag.lora import LoRAAdapter, trainable_factors
 from prag.model import loader
 from prag.model.generate import Generator
@@ -90,6 +90,25 @@ def test_chain_of_thought_training_is_in_the_answers_prompt(generator):
     unresolved = replace(AUTHORS_RECIPE)  # not through Settings: its prompt is unknown
     with pytest.raises(ValueError, match="answer prompt"):
         training_sequences(generator, DOC, THREE, unresolved)
+
+
+def test_a_warm_up_writes_its_answers_alone_or_led_by_their_evidence(generator):
+    recipe = Settings(recipe=AUTHORS_RECIPE, answer=AnswerConfig(prompt="cot", exemplars="hotpotqa")).recipe
+    pairs = [QAPair("Who founded the town founded in 1843?", "Aldric Fenn")]
+    evidence = ["Velmora was founded in 1843. Aldric Fenn founded Velmora."]
+
+    def target(recipe) -> str:
+        (sequence,) = warmup_sequences(generator, pairs, recipe, evidence)
+        text = generator.tokenizer.decode(sequence.input_ids)
+        assert "Passage" not in text.split("Question: Who founded")[1]  # the question alone
+        return text[text.rindex("Answer:"):]
+
+    assert target(recipe) == "Answer: So the answer is Aldric Fenn."
+    chain = "Answer: Velmora was founded in 1843. Aldric Fenn founded Velmora. So the answer is Aldric Fenn."
+    assert target(replace(recipe, warmup_target="evidence")) == chain
+    short = Settings(recipe=replace(DEFAULT_RECIPE, warmup_target="evidence")).recipe
+    (sequence,) = warmup_sequences(generator, pairs, short, evidence)
+    assert generator.tokenizer.decode(sequence.input_ids).rstrip().endswith("The answer is Aldric Fenn.<|im_end|>")
 
 
 def test_loss_masks(generator):

@@ -16,6 +16,7 @@ PRECISIONS = ("fp32", "bf16")
 PROMPTS = ("short", "cot")
 LAYOUTS = ("every", "authors")
 TRAINING_PROMPTS = ("short", "answer")
+WARMUP_TARGETS = ("answer", "evidence")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Recipe:
     sentence holding the answer, then "So the answer is …", the format of the worked examples."""
     answer_prompt: str = ""
     """With prompt="answer": `short` or `cot:<exemplars>`, filled in by `Settings` from its AnswerConfig."""
+    warmup_target: str = "answer"
+    """What the warm-up LoRA learns to write after each of its questions, in a chain-of-thought prompt:
+    `answer`, "So the answer is ⟨gold⟩" (the paper's sampled QA pairs); `evidence`, the dataset's
+    supporting sentences then that line, a reasoning chain made of the gold facts, as the authors' warm-up
+    data is (theirs written by a larger model given those facts). A short prompt's target is the answer."""
 
     def __post_init__(self) -> None:
         if self.rank < 1:
@@ -85,6 +91,8 @@ class Recipe:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if self.prompt not in TRAINING_PROMPTS:
             raise ValueError(f"prompt must be one of {TRAINING_PROMPTS}, got {self.prompt!r}")
+        if self.warmup_target not in WARMUP_TARGETS:
+            raise ValueError(f"warmup_target must be one of {WARMUP_TARGETS}, got {self.warmup_target!r}")
         if self.answer_prompt and self.prompt != "answer":
             raise ValueError("answer_prompt is only set for recipes trained in the answer prompt (prompt='answer')")
 
@@ -108,7 +116,7 @@ class Recipe:
         return _digest(fields)
 
 
-_LATER_FIELDS = {"layout": "every", "end_token": True, "prompt": "short", "answer_prompt": ""}
+_LATER_FIELDS = {"layout": "every", "end_token": True, "prompt": "short", "answer_prompt": "", "warmup_target": "answer"}
 
 
 def described_without(config: object, later_fields: dict) -> dict:

@@ -122,10 +122,12 @@ class TrainingPrompt:
     def assistant(self, pair: QAPair, sources: list[str]) -> str:
         """Short: "The answer is …". Chain of thought: the first source sentence holding the answer (the
         knowledge the step needs), then "So the answer is …"."""
-        if self.exemplars is None:
-            return answer_assistant_turn(pair.answer)
         evidence = next((s for s in (sentence_holding(text, pair.answer) for text in sources) if s), "")
-        return cot_assistant_turn(evidence, pair.answer)
+        return self.answer_turn(pair, evidence)
+
+    def answer_turn(self, pair: QAPair, evidence: str) -> str:
+        """The answer in this prompt's shape, `evidence` before it when the prompt reasons step by step."""
+        return answer_assistant_turn(pair.answer) if self.exemplars is None else cot_assistant_turn(evidence, pair.answer)
 
 
 def warmup_recipe(recipe: Recipe) -> Recipe:
@@ -133,17 +135,25 @@ def warmup_recipe(recipe: Recipe) -> Recipe:
     return replace(recipe, init="random", warmup="", epochs=1)
 
 
-def train_warmup(generator: Generator, pairs: list[QAPair], recipe: Recipe) -> LoRAAdapter:
+def train_warmup(generator: Generator, pairs: list[QAPair], recipe: Recipe, evidence: list[str] | None = None) -> LoRAAdapter:
     """The paper's warm-up (Table 2): one LoRA trained on question → answer with no passage, so that it
-    learns the task's answer format and document adapters can start from it."""
+    learns the task's answer format and document adapters can start from it. With the recipe's
+    `warmup_target="evidence"`, `evidence[i]` (pair i's supporting sentences) leads its chain-of-thought answer."""
     recipe = warmup_recipe(recipe)
-    prompt = TrainingPrompt(recipe)
-    sequences = [
-        generator.training_sequence(prompt.user(p.question, []), prompt.assistant(p, []), recipe.loss_on, [], recipe.end_token)
-        for p in pairs
-    ]
+    sequences = warmup_sequences(generator, pairs, recipe, evidence)
     plan = TrainingPlan(sequences, training_schedule(len(sequences), recipe))
     return Encoder(generator, recipe).train([plan])[0]
+
+
+def warmup_sequences(generator: Generator, pairs: list[QAPair], recipe: Recipe, evidence: list[str] | None = None) -> list[TrainingSequence]:
+    """The warm-up's training data: each question alone in the answer prompt, its answer (led by its
+    evidence when the recipe's warm-up target is `evidence`) as the target."""
+    prompt = TrainingPrompt(recipe)
+    chains = evidence if recipe.warmup_target == "evidence" and evidence is not None else [""] * len(pairs)
+    return [
+        generator.training_sequence(prompt.user(p.question, []), prompt.answer_turn(p, chain), recipe.loss_on, [], recipe.end_token)
+        for p, chain in zip(pairs, chains, strict=True)
+    ]
 
 
 def training_schedule(count: int, recipe: Recipe) -> list[int]:

@@ -309,6 +309,20 @@ def test_a_warm_up_for_a_recipe_trained_in_the_answer_prompt_is_found_by_the_eva
         run_eval(short, model=str(tiny_model_dir), settings=in_answer_prompt)
 
 
+def test_an_evidence_warm_up_trains_on_the_supporting_sentences(tiny_model_dir, hotpot_file, tmp_path):
+    cot = replace(FAST, recipe=replace(FAST.recipe, prompt="answer"))
+    evidence = replace(cot, recipe=replace(cot.recipe, warmup_target="evidence"))
+    plain = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=3, model=str(tiny_model_dir), settings=cot)
+    chained = run_warmup("hotpotqa", hotpot_file, skip_first=4, count=3, model=str(tiny_model_dir), settings=evidence)
+    assert plain.trained and chained.trained and plain.digest != chained.digest
+    bare = json.loads(hotpot_file.read_text())
+    for record in bare:
+        record["supporting_facts"] = []
+    hotpot_file.write_text(json.dumps(bare))
+    with pytest.raises(InputError, match="no supporting sentences"):
+        run_warmup("hotpotqa", hotpot_file, skip_first=4, count=3, model=str(tiny_model_dir), settings=evidence, retrain=True)
+
+
 def test_a_benchmark_script_reports_a_bad_slice_as_a_usage_error():
     """bench/*.py take `--slice` through argparse, which shows its usage line only for its own error type."""
     parser = argparse.ArgumentParser()

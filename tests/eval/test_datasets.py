@@ -51,12 +51,15 @@ def test_original_formats(tmp_path):
     hotpot = tmp_path / "hotpot.jsonl"  # JSON lines, as AMOR's copy
     record = {
         "_id": "h1", "question": "Q?", "answer": "A", "type": "bridge",
-        "context": [["T1", ["One. ", "Two."]], ["T2", ["Three.", "Four.", " Five."]]], "supporting_facts": [["T2", 0]],
+        "context": [["T1", ["One. ", "Two."]], ["T2", ["Three.", ", Four.", " Five."]]],
+        "supporting_facts": [["T2", 1], ["T1", 0], ["T2", 9], ["T3", 0]],
     }
     hotpot.write_text(json.dumps(record) + "\n")
     example = load("hotpotqa", hotpot).examples[0]
-    assert [d.text for d in example.contexts] == ["One. Two.", "Three. Four. Five."]
-    assert example.gold_ids == (example.contexts[1].id,)
+    assert [d.text for d in example.contexts] == ["One. Two.", "Three. , Four. Five."]
+    assert example.gold_ids == (example.contexts[0].id, example.contexts[1].id)
+    # In the order the facts list them, leading punctuation dropped; facts naming no sentence are skipped.
+    assert example.evidence == ("Four.", "One.")
 
     folder = tmp_path / "wiki"
     folder.mkdir()

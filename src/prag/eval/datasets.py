@@ -55,6 +55,8 @@ class Example:
     """The question's own paragraphs, when the dataset ships them."""
     gold_ids: tuple[str, ...] = ()
     """Ids of the supporting paragraphs among `contexts`."""
+    evidence: tuple[str, ...] = ()
+    """The supporting sentences, in the order the dataset lists them (HotpotQA and 2Wiki name them)."""
 
 
 @dataclass
@@ -135,16 +137,33 @@ def _joined(sentences: list[str]) -> str:
     return text.strip()
 
 
-def _titled_contexts(record: dict, where: str) -> tuple[tuple[Document, ...], tuple[str, ...]]:
-    """HotpotQA/2Wiki `context` [[title, [sentences]]] and `supporting_facts` [[title, sentence]]."""
+def _titled_contexts(record: dict, where: str) -> tuple[tuple[Document, ...], tuple[str, ...], tuple[str, ...]]:
+    """HotpotQA/2Wiki `context` [[title, [sentences]]] and `supporting_facts` [[title, sentence index]]:
+    the paragraphs, the supporting paragraphs' ids and the supporting sentences."""
     contexts = []
+    sentences_of: dict[str, list[str]] = {}
     for title, sentences in record.get("context") or []:
+        sentences_of.setdefault(title, sentences)
         text = _joined(sentences)
         if text:
             contexts.append(make_document(text, title=title, where=where))
-    gold_titles = {title for title, _ in record.get("supporting_facts") or []}
+    facts = record.get("supporting_facts") or []
+    gold_titles = {title for title, _ in facts}
     gold = tuple(dict.fromkeys(d.id for d in contexts if d.title in gold_titles))
-    return tuple(contexts), gold
+    return tuple(contexts), gold, _supporting_sentences(facts, sentences_of)
+
+
+def _supporting_sentences(facts: list, sentences_of: dict[str, list[str]]) -> tuple[str, ...]:
+    """The sentences `facts` point at, those that exist, cleaned of the leading punctuation 2Wiki's
+    sentence splitting leaves (", he was the second son of …")."""
+    found = []
+    for title, index in facts:
+        sentences = sentences_of.get(title, [])
+        if isinstance(index, int) and 0 <= index < len(sentences):
+            sentence = sentences[index].strip().lstrip(",;: ").strip()
+            if sentence:
+                found.append(sentence)
+    return tuple(dict.fromkeys(found))
 
 
 # -- datasets ------------------------------------------------------------------------------------
@@ -176,7 +195,7 @@ def _titled_examples(
         where = f"{path}: record {number + 1}"
         golds = _answers(record.get("answer"), where)
         golds += tuple(a for a in aliases_of(record) if a not in golds)
-        contexts, gold = _titled_contexts(record, where)
+        contexts, gold, evidence = _titled_contexts(record, where)
         examples.append(
             Example(
                 id=id_of(record, number),
@@ -185,6 +204,7 @@ def _titled_examples(
                 type=record.get("type") or "all",
                 contexts=contexts,
                 gold_ids=gold,
+                evidence=evidence,
             )
         )
     return examples

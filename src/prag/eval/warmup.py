@@ -58,7 +58,10 @@ def run_warmup(
     if known:
         return WarmupResult(known, trained=False)
     pairs = [QAPair(e.question, e.golds[0]) for e in examples]
-    adapter = train_warmup(runtime.encoding_generator, pairs, settings.recipe)
+    evidence = [" ".join(e.evidence) for e in examples]
+    if settings.recipe.warmup_target == "evidence" and not any(evidence):
+        raise InputError(f"{data} names no supporting sentences: train the warm-up with warmup_target=answer")
+    adapter = train_warmup(runtime.encoding_generator, pairs, settings.recipe, evidence)
     recipe = warmup_recipe(settings.recipe)
     meta = runtime.adapter_meta(recipe, warmup=dataset, pairs=len(pairs), **source)
     digest = runtime.warmups.save(dataset, settings.recipe, adapter, runtime.peft_config(recipe), meta, source)
