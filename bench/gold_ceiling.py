@@ -11,7 +11,6 @@ it on the same questions (paired, with a 95 % bootstrap interval).
 from __future__ import annotations
 
 import argparse
-import random
 from pathlib import Path
 from statistics import fmean
 
@@ -20,10 +19,10 @@ from prag.process import configure_process
 configure_process()  # a benchmark is a process prag starts
 
 from prag import AnswerConfig, Prag, Settings  # noqa: E402
-from prag.eval import datasets  # noqa: E402
+from prag.errors import InputError  # noqa: E402
+from prag.eval import datasets, report  # noqa: E402
 from prag.eval.benchmark import slice_argument  # noqa: E402
 from prag.eval.records import score_generation  # noqa: E402
-from prag.store.files import read_jsonl  # noqa: E402
 from quality_sweep import FILES, check_slice  # noqa: E402  the benchmark files and reserved questions, defined once
 
 
@@ -44,24 +43,6 @@ def answer_with_gold(prag: Prag, examples: list[datasets.Example], batch_size: i
     return raws
 
 
-def folder_f1(spec: str) -> dict[str, float]:
-    """`FOLDER:METHOD` -> question id -> F1 (paper protocol), rescored from each row's raw generation
-    with the current rules as reports are (random-init rows only)."""
-    folder, _, method = spec.rpartition(":")
-    rows = [r for r in read_jsonl(Path(folder) / "predictions.jsonl") if r["method"] == method and r["init"] in ("-", "random")]
-    if not rows:
-        raise SystemExit(f"{spec}: no {method!r} rows in {folder}")
-    return {r["id"]: score_generation(r["raw"], r["golds"], cot=True)["paper"]["f1"] for r in rows}
-
-
-def paired(first: dict[str, float], second: dict[str, float]) -> str:
-    shared = [q for q in first if q in second]
-    diffs = [first[q] - second[q] for q in shared]
-    rng = random.Random(0)
-    means = sorted(100 * fmean(rng.choices(diffs, k=len(diffs))) for _ in range(2000))
-    return f"{100 * fmean(diffs):+.1f} [{means[50]:.1f}, {means[1949]:.1f}] on {len(shared)} questions"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", default=None)
@@ -76,17 +57,32 @@ def main() -> None:
     prag = Prag(args.home, collection="gold-ceiling", model=args.model, settings=Settings(answer=answer))
     examples = [e for e in datasets.load(args.dataset, FILES[args.dataset]).examples[slice(*args.slice)] if e.gold_ids]
     raws = answer_with_gold(prag, examples, answer.batch_size)
-    scores = {e.id: score_generation(raws[e.id], list(e.golds), cot=True)["paper"] for e in examples}
-    ceiling = {q: s["f1"] for q, s in scores.items()}
+    rows = [{"id": e.id, "scores": score_generation(raws[e.id], list(e.golds), cot=True)} for e in examples]
+    scores = [r["scores"]["paper"] for r in rows]
     print(f"gold passages, {args.dataset} {args.slice[0]}-{args.slice[1] - 1} ({len(examples)} questions): "
-          f"F1 {100 * fmean(ceiling.values()):.1f}, EM {100 * fmean(s['em'] for s in scores.values()):.1f}")
+          f"F1 {100 * fmean(s['f1'] for s in scores):.1f}, EM {100 * fmean(s['em'] for s in scores):.1f}")
     for t in sorted({e.type for e in examples}):
-        typed = [ceiling[e.id] for e in examples if e.type == t]
+        typed = [s["f1"] for e, s in zip(examples, scores) if e.type == t]
         print(f"  {t} ({len(typed)}): F1 {100 * fmean(typed):.1f}")
     for spec in filter(None, args.against.split(",")):
-        other = folder_f1(spec)
-        print(f"{spec}: F1 {100 * fmean(other.values()):.1f}; gold ceiling minus it {paired(ceiling, other)}")
+        print(f"{spec}: {below_ceiling(rows, spec)}")
 
+
+def below_ceiling(rows: list[dict], spec: str) -> str:
+    """`FOLDER:METHOD`'s F1 and the ceiling's paired difference above it, with the interval and won / lost
+    every report uses (the folder's rows rescored as reports are; its main init)."""
+    folder, _, method = spec.rpartition(":")
+    try:
+        other = {r["id"]: r for r in report.method_rows(Path(folder), method)}
+    except InputError as exc:
+        raise SystemExit(f"{spec}: {exc}") from exc
+    d = report.paired_difference(rows, other, "paper")
+    if d is None:
+        raise SystemExit(f"{spec}: fewer than 2 questions shared with the ceiling")
+    f1 = 100 * fmean(r["scores"]["paper"]["f1"] for r in other.values())
+    low, high = d["interval"]
+    return (f"F1 {f1:.1f}; gold ceiling minus it {d['delta']:+.1f} [{low:.1f}, {high:.1f}], "
+            f"won / lost {d['wins']} / {d['losses']} on {d['n']} questions")
 
 if __name__ == "__main__":
     main()

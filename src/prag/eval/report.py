@@ -91,7 +91,7 @@ def _method_summary(method: str, init: str, rows: list[dict], types: list[str], 
             "by_type": by_type,
             "total": _mean_scores(rows, protocol),
             "f1_interval": _bootstrap(f1),
-            "f1_vs_rag": _paired_difference(rows, baseline, protocol) if method != "rag" else None,
+            "f1_vs_rag": paired_difference(rows, baseline, protocol) if method != "rag" else None,
         }
     return {
         "method": method,
@@ -129,7 +129,7 @@ def _bootstrap(values: list[float], seed: int = 0) -> list[float] | None:
     return [means[int(0.025 * BOOTSTRAP_SAMPLES)], means[int(0.975 * BOOTSTRAP_SAMPLES) - 1]]
 
 
-def _paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: str) -> dict | None:
+def paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: str) -> dict | None:
     """F1 minus the baseline's (Standard RAG in a report) on the same questions, with a paired
     bootstrap interval."""
     pairs = [(r["scores"][protocol]["f1"], baseline[r["id"]]["scores"][protocol]["f1"]) for r in rows if r["id"] in baseline]
@@ -163,9 +163,14 @@ def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | 
         result[protocol] = {
             "first": _mean_scores(shared, protocol),
             "second": _mean_scores([baseline[r["id"]] for r in shared], protocol),
-            "difference": _paired_difference(shared, baseline, protocol),
+            "difference": paired_difference(shared, baseline, protocol),
         }
     return result
+
+
+def method_rows(folder: Path, method: str, init: str | None = None) -> list[dict]:
+    """One method's rows of a run folder, rescored as reports are; init None takes its main rows."""
+    return _selected_rows(_read_run(folder), folder, method, init)
 
 
 def _selected_rows(run: dict, folder: Path, method: str, init: str | None) -> list[dict]:
