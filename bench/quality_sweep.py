@@ -47,6 +47,8 @@ RESERVED = (300, 500)
 """Questions never run, read or used for any decision."""
 BASE_METHODS = [Mode.CLOSED, Mode.RAG]
 PARAMETRIC = [Mode.PRAG, Mode.COMBINE]
+WITHOUT_ADAPTERS = {Mode.PRAG.value: Mode.CLOSED.value, Mode.COMBINE.value: Mode.RAG.value}
+"""Each adapter method's prompt answered without adapters: what `changed` counts generations against."""
 
 
 def check_slice(span: tuple[int, int]) -> None:
@@ -94,9 +96,11 @@ def ensure_warmup(args, settings: Settings) -> None:
 
 
 def table(base: Path, folders: list[tuple[str, Path]]) -> str:
+    """`changed`: the generations that differ from the same prompt's without adapters (P-RAG from
+    closed-book's, Combine from RAG's), of the questions answered."""
     lines = [
-        "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | s/question |",
-        "|---|---|---|---|---|---|---|",
+        "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | changed | s/question |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     rows = [(m, "–", base) for m in ("closed", "rag")] + [(m.value, name, f) for name, f in folders for m in PARAMETRIC]
     for method, name, folder in rows:
@@ -104,14 +108,15 @@ def table(base: Path, folders: list[tuple[str, Path]]) -> str:
         if summary is None:
             continue
         total = summary["scores"]["paper"]["total"]
-        delta = "–"
-        won = "–"
+        delta, won, changed = "–", "–", "–"
         if method != "rag":
-            d = report.compare((folder, method, None), (base, "rag", None))["paper"]["difference"]
+            d = report.compare((folder, method, None), (base, "rag", None))["by_protocol"]["paper"]["difference"]
             low, high = d["interval"]
             delta, won = f"{d['delta']:+.1f} [{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}"
+        if method in WITHOUT_ADAPTERS:
+            changed = str(report.compare((folder, method, None), (base, WITHOUT_ADAPTERS[method], None))["changed"])
         seconds = summary["seconds_per_question"]["total"]
-        lines.append(f"| {method} | {name} | {total['f1']:.1f} | {total['em']:.1f} | {delta} | {won} | {seconds:.2f} |")
+        lines.append(f"| {method} | {name} | {total['f1']:.1f} | {total['em']:.1f} | {delta} | {won} | {changed} | {seconds:.2f} |")
     return "\n".join(lines)
 
 

@@ -127,11 +127,16 @@ def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir
     evaluate(tiny_model_dir, hotpot_file, tmp_path / "a", methods=[Mode.CLOSED, Mode.RAG])
     evaluate(tiny_model_dir, hotpot_file, tmp_path / "b", methods=[Mode.CLOSED], limit=3)
     # Greedy decoding of one model: the same method in two folders agrees on every shared question.
-    same = reports.compare((tmp_path / "a", "closed", None), (tmp_path / "b", "closed", None))["paper"]
+    result = reports.compare((tmp_path / "a", "closed", None), (tmp_path / "b", "closed", None))
+    same = result["by_protocol"]["paper"]
     assert same["difference"]["n"] == 3 and same["difference"]["delta"] == 0.0 and same["first"] == same["second"]
+    assert result["questions"] == 3 and result["changed"] == 0
     f1 = {(r["id"], r["method"]): r["scores"]["full"]["f1"] for r in read_jsonl(tmp_path / "a" / "predictions.jsonl")}
     diffs = [f1[q, "rag"] - f1[q, "closed"] for q in ("q0", "q1", "q2")]
-    against = reports.compare((tmp_path / "a", "rag", None), (tmp_path / "b", "closed", None))["full"]["difference"]
+    against = reports.compare((tmp_path / "a", "rag", None), (tmp_path / "b", "closed", None))
+    raw = {(r["id"], r["method"]): r["raw"] for r in read_jsonl(tmp_path / "a" / "predictions.jsonl")}
+    assert against["changed"] == sum(raw[q, "rag"] != raw[q, "closed"] for q in ("q0", "q1", "q2"))
+    against = against["by_protocol"]["full"]["difference"]
     assert against["delta"] == pytest.approx(100 * sum(diffs) / 3)
     assert against["wins"] == sum(d > 0 for d in diffs) and against["losses"] == sum(d < 0 for d in diffs)
 
@@ -145,6 +150,35 @@ def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir
     assert result.exit_code == 2 and "init warmup" in result.output
     result = CliRunner().invoke(app, ["compare", f"{tmp_path / 'a'}:rag", f"{tmp_path / 'b'}:closed"])
     assert result.exit_code == 0 and "won / lost" in result.output
+
+
+def test_a_folder_kept_with_its_scores_alone_compares_and_pools_as_its_predictions(tiny_model_dir, hotpot_file, tmp_path):
+    """bench/scores/ keeps run.json and scores.jsonl, which hold no question, gold or generation; a run
+    in two slices pools into one comparison."""
+    whole, first, second = tmp_path / "whole", tmp_path / "first", tmp_path / "second"
+    for out, span in ((whole, (0, 4)), (first, (0, 2)), (second, (2, 4))):
+        evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED, Mode.RAG], limit=None, questions=span)
+    scores = read_jsonl(whole / "scores.jsonl")
+    assert sorted((r["id"], r["method"]) for r in scores) == [(f"q{i}", m) for i in range(4) for m in ("closed", "rag")]
+    assert not {"question", "golds", "raw", "prediction"} & {k for r in scores for k in r}
+    assert all("answer" not in s for r in scores for s in r["scores"].values())
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for name in ("run.json", "scores.jsonl"):
+        (kept / name).write_bytes((whole / name).read_bytes())
+    expected = reports.compare((whole, "rag", None), (whole, "closed", None))
+    assert reports.compare((kept, "rag", None), (whole, "closed", None)) == expected
+    assert reports.compare(([first, second], "rag", None), (kept, "closed", None)) == expected
+
+    with pytest.raises(InputError, match="twice"):
+        reports.compare(([first, whole], "rag", None), (whole, "closed", None))
+    other = tmp_path / "other"
+    evaluate(tiny_model_dir, hotpot_file, other, methods=[Mode.CLOSED], limit=None, questions=(2, 4), top_k=1)
+    with pytest.raises(InputError, match="top_k"):
+        reports.compare(([first, other], "closed", None), (whole, "closed", None))
+    result = CliRunner().invoke(app, ["compare", f"{first},{second}:rag", f"{kept}:closed"])
+    assert result.exit_code == 0 and f"Generations that differ: {expected['changed']} of 4" in result.output
 
 
 def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, hotpot_file, tmp_path):

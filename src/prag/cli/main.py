@@ -276,19 +276,20 @@ def report(folders: Annotated[list[Path], typer.Argument(help="Run folders writt
 
 @app.command()
 def compare(
-    first: Annotated[str, typer.Argument(help="FOLDER:METHOD[@INIT], e.g. runs/hotpotqa-paper:prag or runs/h:prag@warmup.")],
+    first: Annotated[str, typer.Argument(help="FOLDER[,FOLDER…]:METHOD[@INIT], e.g. runs/hotpotqa-paper:prag, runs/h:prag@warmup, or runs/h-0-50,runs/h-50-100:prag (parts of one run pooled).")],
     second: Annotated[str, typer.Argument(help="The baseline, same form, e.g. runs/hotpotqa:rag.")],
 ) -> None:
     """Paired F1 difference of two methods on the questions both answered, from two run folders of one
-    benchmark file (another recipe, prompt or model) or one folder, with a bootstrap interval."""
+    benchmark file (another recipe, prompt or model) or one folder, with a bootstrap interval; a folder
+    may be one kept with its scores alone (bench/scores/)."""
     with _errors():
         sides = [_side(first), _side(second)]
         result = reports.compare(*sides)
-    names = [f"{folder}:{method}" + (f"@{init}" if init else "") for folder, method, init in sides]
+    names = [",".join(map(str, folders)) + f":{method}" + (f"@{init}" if init else "") for folders, method, init in sides]
     table = Table(title=f"F1 %: first = {names[0]}, second = {names[1]}; Δ = first − second, paired bootstrap 95 %")
     for column in ("protocol", "questions", "first", "second", "Δ F1", "interval", "won / lost"):
         table.add_column(column, justify="right")
-    for protocol, r in result.items():
+    for protocol, r in result["by_protocol"].items():
         d = r["difference"]
         low, high = d["interval"]
         table.add_row(
@@ -296,18 +297,19 @@ def compare(
             f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}",
         )
     stdout.print(table)
+    stdout.print(f"Generations that differ: {result['changed']} of {result['questions']}")
 
 
-def _side(text: str) -> tuple[Path, str, str | None]:
-    folder, sep, method = text.rpartition(":")
-    if not sep or not folder:
-        raise InputError(f"{text!r}: expected FOLDER:METHOD[@INIT]")
+def _side(text: str) -> tuple[list[Path], str, str | None]:
+    folders, sep, method = text.rpartition(":")
+    if not sep or not folders:
+        raise InputError(f"{text!r}: expected FOLDER[,FOLDER…]:METHOD[@INIT]")
     method, _, init = method.partition("@")
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if init and init not in INIT_KINDS:
         raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
-    return Path(folder), method, init or None
+    return [Path(f) for f in folders.split(",")], method, init or None
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import statistics
 from collections import defaultdict
@@ -11,12 +12,16 @@ from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
 from prag.eval.records import NO_INIT, row_key, score_generation
 from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, read_run
-from prag.store.files import read_jsonl, write_json_atomic
+from prag.store.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 
 PROTOCOL = "paper"
 """The protocol of the headline tables (the paper's); `full` is reported beside it."""
 BOOTSTRAP_SAMPLES = 1000
 STAGES = ("retrieve", "load", "merge", "generate")
+SCORES = "scores.jsonl"
+"""Each question's scores under each protocol, with a digest of its generation but without its question,
+golds or generation: small and free of the benchmark's text, so a run folder's run.json and scores.jsonl
+can be kept in the repository (bench/scores/) and compared or pooled later without its predictions."""
 
 
 def write(out: Path) -> Path:
@@ -25,14 +30,25 @@ def write(out: Path) -> Path:
     write_json_atomic(out / "results.json", results)
     _plot_f1(results, out / "f1_by_method.png")
     _plot_latency(results, out / "latency_by_stage.png")
+    write_jsonl_atomic(out / SCORES, [_score_row(r) for r in _scored_rows(out, results["run"])])
     path = out / "report.md"
     path.write_text(render(results), encoding="utf-8")
     return path
 
 
+def _score_row(row: dict) -> dict:
+    scores = {p: {"em": s["em"], "f1": s["f1"]} for p, s in row["scores"].items()}
+    return {"id": row["id"], "method": row["method"], "init": row["init"], "type": row["type"], "raw_sha256": _raw_digest(row), "scores": scores}
+
+
+def _raw_digest(row: dict) -> str:
+    """What tells two generations apart: the stored digest of a scores-only row, or the generation's."""
+    return row.get("raw_sha256") or hashlib.sha256(row["raw"].encode()).hexdigest()[:16]
+
+
 def summarize(out: Path) -> dict:
     run = _read_run(out)
-    rows = _rescored(_distinct(read_jsonl(out / PREDICTIONS)), run)
+    rows = _scored_rows(out, run)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[row["method"], row["init"]].append(row)
@@ -55,6 +71,10 @@ def _distinct(rows: list[dict]) -> list[dict]:
     for row in rows:
         seen.setdefault(row_key(row), row)
     return list(seen.values())
+
+
+def _scored_rows(out: Path, run: dict) -> list[dict]:
+    return _rescored(_distinct(read_jsonl(out / PREDICTIONS)), run)
 
 
 def _rescored(rows: list[dict], run: dict) -> list[dict]:
@@ -145,27 +165,55 @@ def paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: str
     }
 
 
-def compare(first: tuple[Path, str, str | None], second: tuple[Path, str, str | None]) -> dict:
+Side = tuple[Path | list[Path], str, str | None]
+"""One side of a comparison: a run folder, or several of one experiment on disjoint slices pooled; a
+method; an init (None: the method's main rows)."""
+
+
+def compare(first: Side, second: Side) -> dict:
     """One method's F1 against another's on the questions both answered, with a paired bootstrap
     interval: across run folders too (another recipe, prompt or model on the same benchmark file).
-    Each side is (folder, method, init); init None takes the method's main rows (random init)."""
-    runs = [_read_run(folder) for folder, _, _ in (first, second)]
-    same = [(r["dataset"], r["data_sha256"], r["aliases_sha256"]) for r in runs]
+    `changed` counts the shared questions whose generations differ: when adapters change few answers, a
+    Δ of zero says they did nothing rather than that gains and losses cancelled."""
+    (run_a, rows_a), (run_b, rows_b) = _side_rows(first), _side_rows(second)
+    same = [(r["dataset"], r["data_sha256"], r["aliases_sha256"]) for r in (run_a, run_b)]
     if same[0] != same[1]:
         raise InputError("the two folders evaluate different benchmark files (or answer aliases): a paired comparison needs the same questions and golds")
-    rows_a, rows_b = (_selected_rows(run, *side) for run, side in zip(runs, (first, second)))
     baseline = {r["id"]: r for r in rows_b}
     shared = [r for r in rows_a if r["id"] in baseline]
     if len(shared) < 2:
         raise InputError(f"only {len(shared)} question(s) answered by both sides: nothing to compare")
-    result = {}
-    for protocol in PROTOCOLS:
-        result[protocol] = {
+    by_protocol = {
+        protocol: {
             "first": _mean_scores(shared, protocol),
             "second": _mean_scores([baseline[r["id"]] for r in shared], protocol),
             "difference": paired_difference(shared, baseline, protocol),
         }
-    return result
+        for protocol in PROTOCOLS
+    }
+    changed = sum(_raw_digest(r) != _raw_digest(baseline[r["id"]]) for r in shared)
+    return {"questions": len(shared), "changed": changed, "by_protocol": by_protocol}
+
+
+def _side_rows(side: Side) -> tuple[dict, list[dict]]:
+    """The run identity and rows of one side, its folders' rows pooled."""
+    folders, method, init = side
+    folders = [folders] if isinstance(folders, Path) else list(folders)
+    runs = [_read_run(folder) for folder in folders]
+    _check_poolable(folders, runs)
+    rows = [row for run, folder in zip(runs, folders) for row in _selected_rows(run, folder, method, init)]
+    ids = [r["id"] for r in rows]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"{', '.join(map(str, folders))} answer some questions twice: pool folders of disjoint slices")
+    return runs[0], rows
+
+
+def _check_poolable(folders: list[Path], runs: list[dict]) -> None:
+    """Pooled folders must differ only in the questions they answered: one experiment run in parts."""
+    for folder, run in zip(folders[1:], runs[1:]):
+        differs = sorted(k for k in run if k != "questions" and run[k] != runs[0].get(k))
+        if differs:
+            raise InputError(f"{folder} differs from {folders[0]} in {', '.join(differs)}: only parts of one experiment pool")
 
 
 def method_rows(folder: Path, method: str, init: str | None = None) -> list[dict]:
@@ -174,7 +222,7 @@ def method_rows(folder: Path, method: str, init: str | None = None) -> list[dict
 
 
 def _selected_rows(run: dict, folder: Path, method: str, init: str | None) -> list[dict]:
-    rows = _rescored([r for r in _distinct(read_jsonl(folder / PREDICTIONS)) if r["method"] == method], run)
+    rows = [r for r in _comparable_rows(folder, run) if r["method"] == method]
     if init is None:
         init = _main_init({r["init"] for r in rows})
     chosen = [r for r in rows if r["init"] == init]
@@ -182,6 +230,14 @@ def _selected_rows(run: dict, folder: Path, method: str, init: str | None) -> li
         inits = sorted({r["init"] for r in rows})
         raise InputError(f"{folder} has no rows for {method}" + (f" with init {init} (it has {', '.join(inits)})" if rows else ""))
     return chosen
+
+
+def _comparable_rows(folder: Path, run: dict) -> list[dict]:
+    """A folder's predictions, rescored; or, in a folder kept with its scores alone, those scores (as
+    the metrics scored them when it was written)."""
+    if (folder / PREDICTIONS).is_file() or not (folder / SCORES).is_file():
+        return _scored_rows(folder, run)
+    return read_jsonl(folder / SCORES)
 
 
 def _per_question(rows: list[dict], stage: str) -> float:

@@ -61,10 +61,20 @@ def read_json_object(path: Path, what: str) -> dict:
 
 
 def write_json_atomic(path: Path, obj: object) -> None:
+    _write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True))
+
+
+def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
+    """The whole file at once (readers see the old rows or the new, never part): for files rewritten
+    from others, where `append_jsonl` serves files that grow."""
+    _write_text_atomic(path, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as f:
         try:
-            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         except BaseException:
