@@ -11,7 +11,7 @@ from pathlib import Path
 from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
 from prag.eval.records import NO_INIT, row_key, score_generation
-from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, read_run
+from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, differing_fields, read_run
 from prag.store.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 
 PROTOCOL = "paper"
@@ -25,12 +25,14 @@ can be kept in the repository (bench/scores/) and compared or pooled later witho
 
 
 def write(out: Path) -> Path:
-    """Writes results.json, report.md and the PNG plots; returns the report's path."""
-    results = summarize(out)
+    """Writes results.json, report.md, scores.jsonl and the PNG plots; returns the report's path."""
+    run = _read_run(out)
+    rows = _scored_rows(out, run)
+    results = _summary(out, run, rows)
     write_json_atomic(out / "results.json", results)
     _plot_f1(results, out / "f1_by_method.png")
     _plot_latency(results, out / "latency_by_stage.png")
-    write_jsonl_atomic(out / SCORES, [_score_row(r) for r in _scored_rows(out, results["run"])])
+    write_jsonl_atomic(out / SCORES, [_score_row(r) for r in rows])
     path = out / "report.md"
     path.write_text(render(results), encoding="utf-8")
     return path
@@ -48,7 +50,10 @@ def _raw_digest(row: dict) -> str:
 
 def summarize(out: Path) -> dict:
     run = _read_run(out)
-    rows = _scored_rows(out, run)
+    return _summary(out, run, _scored_rows(out, run))
+
+
+def _summary(out: Path, run: dict, rows: list[dict]) -> dict:
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[row["method"], row["init"]].append(row)
@@ -211,7 +216,7 @@ def _side_rows(side: Side) -> tuple[dict, list[dict]]:
 def _check_poolable(folders: list[Path], runs: list[dict]) -> None:
     """Pooled folders must differ only in the questions they answered: one experiment run in parts."""
     for folder, run in zip(folders[1:], runs[1:]):
-        differs = sorted(k for k in run if k != "questions" and run[k] != runs[0].get(k))
+        differs = [k for k in differing_fields(runs[0], run) if k != "questions"]
         if differs:
             raise InputError(f"{folder} differs from {folders[0]} in {', '.join(differs)}: only parts of one experiment pool")
 

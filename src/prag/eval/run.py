@@ -65,11 +65,16 @@ def open_run_folder(out: Path, identity: RunIdentity) -> None:
     if path.is_file():
         stored = read_run(out)
         mine = json.loads(json.dumps(asdict(identity)))  # tuples come back from JSON as lists
-        differs = sorted(k for k in mine if stored.get(k) != mine[k])
+        differs = differing_fields(stored, mine)
         if differs:
             raise InputError(f"{out} holds a run with different {', '.join(differs)}; choose another --out folder")
         return
     write_json_atomic(path, asdict(identity))
+
+
+def differing_fields(stored: dict, other: dict) -> list[str]:
+    """The identity fields in which run `other` differs from `stored`, sorted."""
+    return sorted(k for k in other if stored.get(k) != other[k])
 
 
 def read_run(out: Path) -> dict:
