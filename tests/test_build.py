@@ -66,6 +66,27 @@ def test_another_recipe_trains_its_own_adapters(tiny, tiny_model_dir, monkeypatc
     assert other.build().encoded == 3 and len(saved) == 3
 
 
+class RecordedSteps:
+    """Progress that keeps each stage's steps."""
+
+    def __init__(self):
+        self.steps: dict[str, list[int]] = {}
+
+    def stage(self, name: str, total: int):
+        self.steps[name] = []
+        return lambda n=1: self.steps[name].append(n)
+
+
+def test_augmentation_is_counted_a_batch_at_a_time(tiny_model_dir, facts_file):
+    # Documents of one batch finish together: counted one by one, a log's ETA would time the whole
+    # first batch against one document.
+    by_two = Prag(model=str(tiny_model_dir), settings=replace(FAST, augment=replace(FAST.augment, batch_size=2)))
+    by_two.add([facts_file])
+    progress = RecordedSteps()
+    by_two.build(progress)
+    assert progress.steps["augment"] == [2, 1]
+
+
 def generations_of(generator, monkeypatch) -> list[int]:
     """Counts the prompts `generator` generates for."""
     prompts: list[int] = []

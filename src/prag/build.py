@@ -182,10 +182,17 @@ class Builder:
         valid: list[int] = []
         if not todo:
             return valid  # nothing to do: do not load the model
+        # A batch's documents finish together, after minutes of generation: counting each as it is
+        # stored would time that whole batch against its first document and print an ETA many times
+        # too long, so the count advances a batch at a time.
+        batch, pending = self.runtime.augment.batch_size, 0
         for doc, aug in workers.augment(todo):
             self.store_augmentation(doc, aug)
             valid.append(aug.valid_pairs)
-            advance(1)
+            pending += 1
+            if pending == batch or len(valid) == len(todo):
+                advance(pending)
+                pending = 0
         return valid
 
     def _encode_missing(self, documents: list[Document], progress: Progress, workers: Workers) -> tuple[int, dict[str, str]]:
