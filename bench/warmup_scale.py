@@ -26,6 +26,7 @@ from prag.eval import datasets
 from prag.eval.benchmark import slice_argument
 from prag.eval.records import score_generation
 from prag.lora import factors_for_batch
+from prag.text import states_answer
 from quality_sweep import check_slice  # the reserved questions, defined once for the benchmarks
 
 
@@ -64,7 +65,7 @@ def main() -> None:
         scores = [score_generation(raw, list(e.golds), cot=True)["paper"] for raw, e in zip(raws, examples)]
         print(
             f"{copies} | {100 * mean(s['f1'] for s in scores):.1f} | {100 * mean(s['em'] for s in scores):.1f} | "
-            f"{sum('the answer is' in r.lower() for r in raws)} | {sum(len(r.split()) <= 8 for r in raws)} | "
+            f"{sum(states_answer(r) for r in raws)} | {sum(len(r.split()) <= 8 for r in raws)} | "
             f"{sum(len(r.split()) > 40 for r in raws)}",
             flush=True,
         )

@@ -283,7 +283,7 @@ def compare(
     benchmark file (another recipe, prompt or model) or one folder, with a bootstrap interval; a folder
     may be one kept with its scores alone (bench/scores/)."""
     with _errors():
-        sides = [_side(first), _side(second)]
+        sides = [reports.parse_side(first), reports.parse_side(second)]
         result = reports.compare(*sides)
     names = [",".join(map(str, folders)) + f":{method}" + (f"@{init}" if init else "") for folders, method, init in sides]
     table = Table(title=f"F1 %: first = {names[0]}, second = {names[1]}; Δ = first − second, paired bootstrap 95 %")
@@ -298,18 +298,6 @@ def compare(
         )
     stdout.print(table)
     stdout.print(f"Generations that differ: {result['changed']} of {result['questions']}")
-
-
-def _side(text: str) -> tuple[list[Path], str, str | None]:
-    folders, sep, method = text.rpartition(":")
-    if not sep or not folders:
-        raise InputError(f"{text!r}: expected FOLDER[,FOLDER…]:METHOD[@INIT]")
-    method, _, init = method.partition("@")
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if init and init not in INIT_KINDS:
-        raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
-    return [Path(f) for f in folders.split(",")], method, init or None
 
 
 @app.command()

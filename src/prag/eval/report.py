@@ -8,6 +8,7 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from prag.config import INIT_KINDS
 from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
 from prag.eval.records import NO_INIT, row_key, score_generation
@@ -175,12 +176,25 @@ Side = tuple[Path | list[Path], str, str | None]
 method; an init (None: the method's main rows)."""
 
 
+def parse_side(text: str) -> Side:
+    """`FOLDER[,FOLDER…]:METHOD[@INIT]`, as `prag compare` and the bench scripts spell a side."""
+    folders, sep, method = text.rpartition(":")
+    if not sep or not folders:
+        raise InputError(f"{text!r}: expected FOLDER[,FOLDER…]:METHOD[@INIT]")
+    method, _, init = method.partition("@")
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if init and init not in INIT_KINDS:
+        raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
+    return [Path(f) for f in folders.split(",")], method, init or None
+
+
 def compare(first: Side, second: Side) -> dict:
     """One method's F1 against another's on the questions both answered, with a paired bootstrap
     interval: across run folders too (another recipe, prompt or model on the same benchmark file).
     `changed` counts the shared questions whose generations differ: when adapters change few answers, a
     Δ of zero says they did nothing rather than that gains and losses cancelled."""
-    (run_a, rows_a), (run_b, rows_b) = _side_rows(first), _side_rows(second)
+    (run_a, rows_a), (run_b, rows_b) = side_rows(first), side_rows(second)
     same = [(r["dataset"], r["data_sha256"], r["aliases_sha256"]) for r in (run_a, run_b)]
     if same[0] != same[1]:
         raise InputError("the two folders evaluate different benchmark files (or answer aliases): a paired comparison needs the same questions and golds")
@@ -200,7 +214,7 @@ def compare(first: Side, second: Side) -> dict:
     return {"questions": len(shared), "changed": changed, "by_protocol": by_protocol}
 
 
-def _side_rows(side: Side) -> tuple[dict, list[dict]]:
+def side_rows(side: Side) -> tuple[dict, list[dict]]:
     """The run identity and rows of one side, its folders' rows pooled."""
     folders, method, init = side
     folders = [folders] if isinstance(folders, Path) else list(folders)
