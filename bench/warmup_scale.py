@@ -14,6 +14,7 @@ control that tells what a warm-started Combine owes to its documents' adapters r
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from statistics import mean
 
 from prag.process import configure_process
@@ -21,7 +22,7 @@ from prag.process import configure_process
 configure_process()  # a benchmark is a process prag starts
 
 from prag import AnswerConfig, Mode, Prag, Settings
-from prag.config import parse_recipe
+from prag.config import PRECISIONS, parse_recipe
 from prag.eval import datasets
 from prag.eval.benchmark import slice_argument
 from prag.eval.records import score_generation
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument("--home", default=None)
     parser.add_argument("--model", default="qwen-coder-0.5b")
     parser.add_argument("--recipe", default="paper")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="the training arithmetic the warm-up was trained with (it is part of the recipe)")
     parser.add_argument("--dataset", default="hotpotqa")
     parser.add_argument("--data", required=True)
     parser.add_argument("--slice", type=slice_argument, default=(0, 50), help="START:END, questions in file order")
@@ -49,7 +51,10 @@ def main() -> None:
     check_slice(args.slice)
 
     answer = datasets.asked_as(AnswerConfig(), args.dataset, "cot")
-    prag = Prag(args.home, collection=args.collection or "warmup", model=args.model, settings=Settings(recipe=parse_recipe(args.recipe), answer=answer))
+    recipe = parse_recipe(args.recipe)
+    if args.precision:
+        recipe = replace(recipe, precision=args.precision)
+    prag = Prag(args.home, collection=args.collection or "warmup", model=args.model, settings=Settings(recipe=recipe, answer=answer))
     warmups = prag.runtime.warmups
     warmup = warmups.load(warmups.record(args.dataset, prag.settings.recipe)["digest"])
     examples = datasets.load(args.dataset, args.data).examples[slice(*args.slice)]
