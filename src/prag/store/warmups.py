@@ -43,8 +43,8 @@ class WarmupStore:
         path = self._pointer(name, recipe)
         if not path.is_file():
             raise NotBuiltError(
-                f"no warm-up LoRA named {name!r} for this model and the {recipe.name!r} recipe: "
-                "run `prag warmup` first, with the same --model and --recipe"
+                f"no warm-up LoRA named {name!r} for this model and the {recipe.name!r} recipe in {recipe.precision}: "
+                "run `prag warmup` first, with the same --model, --recipe and --precision"
             )
         try:
             record = read_json_object(path, f"the warm-up pointer {path.name}")
