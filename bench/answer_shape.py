@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 from statistics import fmean, median
 
-from prag.errors import InputError
 from prag.eval import report
 from prag.text import states_answer
 
@@ -24,6 +23,7 @@ SHORT_WORDS = 8
 
 
 def shape(rows: list[dict]) -> dict:
+    """Of rows with their raw generations: the median length, how many are short, how many state the answer."""
     words = [len(r["raw"].split()) for r in rows]
     return {
         "median words": median(words),
@@ -49,8 +49,8 @@ def main() -> None:
     mine = [r for r in mine if r["id"] in baseline]
     theirs = [baseline[r["id"]] for r in mine]
     if not mine:
-        raise InputError("no question answered by both sides")
-    names = [args.side.rpartition(":")[2], args.baseline.rpartition(":")[2]]
+        raise SystemExit("no question answered by both sides")
+    names = [method + (f"@{init}" if init else "") for _, method, init in sides]
     print(f"{len(mine)} questions; paper protocol F1")
     shapes = [shape(mine), shape(theirs)]
     print(f"{'':>16}" + "".join(f"{k:>24}" for k in shapes[0]))

@@ -29,7 +29,7 @@ from prag.eval import datasets, report  # noqa: E402
 from prag.eval.benchmark import slice_argument  # noqa: E402
 from prag.eval.records import score_generation  # noqa: E402
 from prag.eval.warmup import with_warmup  # noqa: E402
-from prag.text import states_answer  # noqa: E402
+from answer_shape import shape  # noqa: E402  the answers' shape, measured one way
 from quality_sweep import FILES, check_slice, setting  # noqa: E402  the benchmark files and reserved questions, defined once
 
 
@@ -69,12 +69,11 @@ def main() -> None:
     answers = []
     for start in range(0, len(questions), answer.batch_size):
         answers += engine.ask_many(questions[start : start + answer.batch_size], Mode.COMBINE)
-    raws = [a.raw for a in answers]
-    rows = [{"id": e.id, "scores": score_generation(raw, list(e.golds), cot=True)} for e, raw in zip(examples, raws)]
+    rows = [{"id": e.id, "raw": a.raw, "scores": score_generation(a.raw, list(e.golds), cot=True)} for e, a in zip(examples, answers)]
     f1 = fmean(100 * r["scores"]["paper"]["f1"] for r in rows)
     em = fmean(100 * r["scores"]["paper"]["em"] for r in rows)
     print(f"combine with the next question's adapters, {len(rows)} questions: F1 {f1:.1f}, EM {em:.1f} (paper protocol); "
-          f"states 'the answer is' {sum(states_answer(r) for r in raws)}, ≤ 8 words {sum(len(r.split()) <= 8 for r in raws)}")
+          + ", ".join(f"{k} {v}" for k, v in shape(rows).items()))
     if args.against:
         _, baseline = report.side_rows(report.parse_side(args.against))
         d = report.paired_difference(rows, {r["id"]: r for r in baseline}, "paper")

@@ -28,6 +28,7 @@ from prag.eval.benchmark import slice_argument
 from prag.eval.records import score_generation
 from prag.lora import factors_for_batch
 from prag.text import states_answer
+from answer_shape import SHORT_WORDS  # noqa: E402  one bound for a short answer across the benchmarks
 from quality_sweep import check_slice  # the reserved questions, defined once for the benchmarks
 
 
@@ -59,7 +60,7 @@ def main() -> None:
     warmup = warmups.load(warmups.record(args.dataset, prag.settings.recipe)["digest"])
     examples = datasets.load(args.dataset, args.data).examples[slice(*args.slice)]
     engine = prag.engine if args.collection else prag.closed_book()
-    print("copies of the warm-up LoRA | F1 (paper) | EM (paper) | states 'the answer is' | ≤ 8 words | > 40 words")
+    print(f"copies of the warm-up LoRA | F1 (paper) | EM (paper) | states 'the answer is' | ≤ {SHORT_WORDS} words | > 40 words")
     for copies in (int(s) for s in args.scales.split(",")):
         raws = []
         for start in range(0, len(examples), answer.batch_size):
@@ -70,7 +71,7 @@ def main() -> None:
         scores = [score_generation(raw, list(e.golds), cot=True)["paper"] for raw, e in zip(raws, examples)]
         print(
             f"{copies} | {100 * mean(s['f1'] for s in scores):.1f} | {100 * mean(s['em'] for s in scores):.1f} | "
-            f"{sum(states_answer(r) for r in raws)} | {sum(len(r.split()) <= 8 for r in raws)} | "
+            f"{sum(states_answer(r) for r in raws)} | {sum(len(r.split()) <= SHORT_WORDS for r in raws)} | "
             f"{sum(len(r.split()) > 40 for r in raws)}",
             flush=True,
         )
