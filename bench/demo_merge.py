@@ -10,7 +10,12 @@ here are in-sample: `prag demo` then reports on the questions they were chosen o
     .venv/bin/python bench/demo_merge.py [--home DIR] [--merges sum,sum:0.5,mean,mean:0.5] [--recipe default@epochs=1]
 
 `--recipe` encodes the demo with another recipe first (`NAME[@FIELD=VALUE…]`), and times that build, so a
-faster recipe can be checked against the demo's targets.
+faster recipe can be checked against the demo's targets. `--model qwen-coder-0.5b` asks the same of the
+larger model: its facts are invented, so closed-book scores 0 and a P-RAG answer is knowledge its adapters
+injected, whatever way of answering they also teach (HotpotQA cannot tell the two apart).
+
+    .venv/bin/python bench/demo_merge.py --home H --model qwen-coder-0.5b --precision bf16 --recipe answer-format \
+        --merges mean:0.5,mean,sum --methods prag
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from prag.process import configure_process
 configure_process()  # a benchmark is a process prag starts
 
 from prag import Mode, Prag, Settings  # noqa: E402
-from prag.config import DEFAULT_RECIPE, parse_merge, parse_recipe  # noqa: E402
+from prag.config import DEFAULT_RECIPE, PRECISIONS, parse_merge, parse_recipe  # noqa: E402
 from prag.eval import demo  # noqa: E402
 from prag.eval.metrics import exact_match  # noqa: E402
 
@@ -51,11 +56,18 @@ def main() -> None:
     parser.add_argument("--home", default=None)
     parser.add_argument("--merges", default=DEFAULT_MERGES, help="comma-separated --merge spellings")
     parser.add_argument("--recipe", default=DEFAULT_RECIPE.name, help="NAME[@FIELD=VALUE…], e.g. default@epochs=1")
+    parser.add_argument("--model", default="default", help="default (SmolLM2-135M) | qwen-coder-0.5b | a folder")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="training arithmetic (default: the recipe's)")
+    parser.add_argument("--methods", default="prag,combine", help="the adapter methods answered under each merge")
     args = parser.parse_args()
     items = demo.questions()
     parts = halves(items)
-    base = Settings(recipe=parse_recipe(args.recipe))  # the merge is set per row below
-    built = Prag(args.home, collection="demo", settings=base)
+    recipe = parse_recipe(args.recipe)
+    if args.precision:
+        recipe = replace(recipe, precision=args.precision)
+    base = Settings(recipe=recipe)  # the merge is set per row below
+    methods = [Mode(m) for m in args.methods.split(",")]
+    built = Prag(args.home, collection="demo", model=args.model, settings=base)
     built.add([demo.documents_file()])
     start = time.perf_counter()
     report = built.build()
@@ -66,8 +78,8 @@ def main() -> None:
         print(f"{mode.value} | – | " + " | ".join(f"{s:.1f}" for s in em_scores(built, items, mode, parts)), flush=True)
     for spec in args.merges.split(","):
         merge = parse_merge(spec)
-        prag = Prag(args.home, collection="demo", settings=replace(base, answer=replace(base.answer, merge=merge)))
-        for mode in (Mode.PRAG, Mode.COMBINE):
+        prag = Prag(args.home, collection="demo", model=args.model, settings=replace(base, answer=replace(base.answer, merge=merge)))
+        for mode in methods:
             scores = em_scores(prag, items, mode, parts)
             print(f"{mode.value} | {merge.label} | " + " | ".join(f"{s:.1f}" for s in scores), flush=True)
 

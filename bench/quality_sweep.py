@@ -8,7 +8,10 @@ retraining) and rerunning the same command continues where it stopped. The table
 method × setting, F1 and EM (paper protocol), the paired Δ F1 against Standard RAG with its 95 % bootstrap
 interval and questions won / lost, and seconds per question. With `--init warmup` every setting's
 adapters start from a warm-up LoRA trained on `--warmup-slice` (the paper's Table 2; pair it with a
-`+start-once` merge to count the warm-up once), in folders named `…-warmup`.
+`+start-once` merge to count the warm-up once), in folders named `…-warmup`. With `--controls` each
+setting's methods are answered again with stand-ins for their adapters (`prag eval --controls`: the
+warm-up alone, another question's adapters), and the table gives each control's row and the paired Δ of
+the method's own adapters over it: what the documents' training added, apart from a way of answering.
 
 Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
 reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
@@ -32,6 +35,7 @@ from pathlib import Path  # noqa: E402
 from prag.config import INIT_KINDS, PRECISIONS, AugmentConfig, Settings, parse_merge, parse_recipe  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, run_eval, slice_argument  # noqa: E402
+from prag.eval.records import CONTROLS, control_of, controlled  # noqa: E402
 from prag.eval.warmup import run_warmup  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
 from prag.progress import SilentProgress  # noqa: E402
@@ -81,9 +85,11 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
 
 
-def evaluate(args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3, init: str = "random") -> Path:
+def evaluate(
+    args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3, init: str = "random", controls: tuple[str, ...] = ()
+) -> Path:
     print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
-    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice, init=init)
+    request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice, init=init, controls=controls)
     progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
     return run_eval(request, args.home, args.model, settings, progress).parent
 
@@ -95,29 +101,39 @@ def ensure_warmup(args, settings: Settings) -> None:
     run_warmup(args.dataset, FILES[args.dataset], start, end - start, args.home, args.model, settings)
 
 
-def table(base: Path, folders: list[tuple[str, Path]]) -> str:
+def table(base: Path, folders: list[tuple[str, Path]], init: str = "random", controls: tuple[str, ...] = ()) -> str:
     """`changed`: the generations that differ from the same prompt's without adapters (P-RAG from
-    closed-book's, Combine from RAG's), of the questions answered."""
+    closed-book's, Combine from RAG's), of the questions answered. A control's row gives, last, the
+    method's own adapters against it."""
     lines = [
-        "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | changed | s/question |",
-        "|---|---|---|---|---|---|---|---|",
+        "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | changed | s/question | own − control [95 %] |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = [(m, "–", base) for m in ("closed", "rag")] + [(m.value, name, f) for name, f in folders for m in PARAMETRIC]
-    for method, name, folder in rows:
-        summary = next((s for s in report.summarize(folder)["methods"] if s["method"] == method), None)
+    rows = [(m, "–", base, None) for m in ("closed", "rag")] + [
+        (m.value, name, f, variant) for name, f in folders for m in PARAMETRIC for variant in (None, *(controlled(init, c) for c in controls))
+    ]
+    for method, name, folder, variant in rows:
+        summary = next((s for s in report.summarize(folder)["methods"] if s["method"] == method and (variant is None or s["init"] == variant)), None)
         if summary is None:
             continue
         total = summary["scores"]["paper"]["total"]
-        delta, won, changed = "–", "–", "–"
+        delta, won, changed, own = "–", "–", "–", "–"
         if method != "rag":
-            d = report.compare((folder, method, None), (base, "rag", None))["by_protocol"]["paper"]["difference"]
-            low, high = d["interval"]
-            delta, won = f"{d['delta']:+.1f} [{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}"
+            d = report.compare((folder, method, variant), (base, "rag", None))["by_protocol"]["paper"]["difference"]
+            delta, won = _difference(d), f"{d['wins']} / {d['losses']}"
         if method in WITHOUT_ADAPTERS:
-            changed = str(report.compare((folder, method, None), (base, WITHOUT_ADAPTERS[method], None))["changed"])
+            changed = str(report.compare((folder, method, variant), (base, WITHOUT_ADAPTERS[method], None))["changed"])
+        if variant is not None:
+            own = _difference(summary["own_vs_control"]["paper"])
+            name = f"{name}, {control_of(variant)[1]} control"
         seconds = summary["seconds_per_question"]["total"]
-        lines.append(f"| {method} | {name} | {total['f1']:.1f} | {total['em']:.1f} | {delta} | {won} | {changed} | {seconds:.2f} |")
+        lines.append(f"| {method} | {name} | {total['f1']:.1f} | {total['em']:.1f} | {delta} | {won} | {changed} | {seconds:.2f} | {own} |")
     return "\n".join(lines)
+
+
+def _difference(d: dict) -> str:
+    low, high = d["interval"]
+    return f"{d['delta']:+.1f} [{low:.1f}, {high:.1f}]"
 
 
 def main() -> None:
@@ -132,6 +148,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"))
     parser.add_argument("--methods", default="prag,combine", help="the adapter methods each setting runs (a folder can gain the other later)")
     parser.add_argument("--init", choices=INIT_KINDS, default="random", help="warmup: every setting's adapters start from its warm-up LoRA (the paper's Table 2)")
+    parser.add_argument("--controls", default="", help=f"comma-separated controls answered beside each setting's methods: {', '.join(CONTROLS)} (start: --init warmup)")
     parser.add_argument("--warmup-slice", type=slice_argument, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
@@ -139,6 +156,7 @@ def main() -> None:
     if not methods or len(methods) != len(args.methods.split(",")):
         raise SystemExit(f"--methods {args.methods!r}: choose from {', '.join(m.value for m in PARAMETRIC)}")
     check_slice(args.slice)
+    controls = tuple(c for c in args.controls.split(",") if c)
     if args.init == "warmup":
         check_slice(args.warmup_slice)
     start, end = args.slice
@@ -150,8 +168,8 @@ def main() -> None:
         if args.init == "warmup":
             name = f"{name}-warmup"
             ensure_warmup(args, settings)
-        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init)))
-    text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders)}\n"
+        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls)))
+    text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")
     print(text)
 

@@ -11,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from prag.api import Prag
+from prag.eval import datasets
 from prag.eval import report as reports
 from prag.eval.benchmark import EvalRequest, parse_slice, run_eval, slice_argument
+from prag.eval.controls import stand_ins
 from prag.eval.warmup import run_warmup
 from prag.cli.main import app
 from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Merge, Settings
@@ -366,3 +368,56 @@ def test_a_benchmark_script_reports_a_bad_slice_as_a_usage_error():
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args(["--slice", bad])
         assert exit_.value.code == 2
+
+
+def test_controls_answer_with_stand_in_adapters_and_report_what_the_own_ones_add(tiny_model_dir, hotpot_file, tmp_path):
+    """`--controls`: each adapter method again with the warm-up in place of every adapter (`start`) and with
+    the next question's adapters (`foreign`), rows of their own, and the paired Δ of own against control."""
+    with pytest.raises(InputError, match="needs --init warmup"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "a", methods=[Mode.PRAG], controls=("start",))
+    with pytest.raises(InputError, match="unknown control"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "b", methods=[Mode.PRAG], controls=("shuffled",))
+    with pytest.raises(InputError, match="evaluate prag or combine"):
+        evaluate(tiny_model_dir, hotpot_file, tmp_path / "c", methods=[Mode.RAG], controls=("foreign",))
+    assert not any((tmp_path / name).exists() for name in "abc")
+
+    run_warmup("hotpotqa", hotpot_file, skip_first=4, count=3, model=str(tiny_model_dir), settings=FAST)
+    out = tmp_path / "run"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.RAG, Mode.PRAG, Mode.COMBINE], init="warmup", controls=("start", "foreign"))
+    rows = read_jsonl(out / "predictions.jsonl")
+    assert sorted(r["init"] for r in rows if r["id"] == "q0" and r["method"] == "combine") == ["warmup", "warmup/foreign", "warmup/start"]
+    assert all(r["retrieved"] == own["retrieved"] for r in rows for own in rows if (own["id"], own["method"]) == (r["id"], "rag"))
+    results = json.loads((out / "results.json").read_text())
+    controlled = {(m["method"], m["init"]): m["own_vs_control"]["paper"] for m in results["methods"] if "own_vs_control" in m}
+    assert set(controlled) == {(m, f"warmup/{c}") for m in ("prag", "combine") for c in ("start", "foreign")}
+    # The report's Δ is `prag compare`'s, own adapters against the control on the same questions.
+    compared = reports.compare(reports.parse_side(f"{out}:combine@warmup"), reports.parse_side(f"{out}:combine@warmup/foreign"))
+    assert controlled["combine", "warmup/foreign"]["delta"] == pytest.approx(compared["by_protocol"]["paper"]["difference"]["delta"])
+    report = (out / "report.md").read_text()
+    assert "Controls" in report and "| combine (warmup init, start control) |" in report
+    with pytest.raises(InputError, match="unknown init"):
+        reports.parse_side(f"{out}:combine@warmup/shuffled")
+    # A rerun resumes: every control row is there already.
+    before = len(rows)
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.RAG, Mode.PRAG, Mode.COMBINE], init="warmup", controls=("start", "foreign"))
+    assert len(read_jsonl(out / "predictions.jsonl")) == before
+
+
+def test_the_stand_ins_are_the_warm_up_and_the_next_questions_adapters(tiny_model_dir, hotpot_file, tmp_path):
+    evaluate(tiny_model_dir, hotpot_file, tmp_path / "run", methods=[Mode.PRAG])
+    collection = next(p.name for p in (tmp_path / "home" / "collections").iterdir() if p.name.startswith("eval-hotpotqa-"))
+    engine = Prag(collection=collection, model=str(tiny_model_dir), settings=FAST).engine
+    examples = datasets.load("hotpotqa", hotpot_file).examples[:3]
+    retrieved = {r["id"]: r["retrieved"] for r in read_jsonl(tmp_path / "run" / "retrieval.jsonl")}
+    foreign = stand_ins("foreign", engine, None, examples, retrieved)
+    own = [engine.documents[i] for i in retrieved["q0"]]
+    for i, example in enumerate(examples):
+        neighbour = [engine.documents[d] for d in retrieved[examples[(i + 1) % 3].id]]
+        expected = [adapter_digest(a) for a in engine.load_adapters(neighbour)]
+        assert [adapter_digest(a) for a in foreign(example.question, own)] == expected
+    start = engine.load_adapters(own)[0]
+    assert stand_ins("start", engine, start, examples, retrieved)("any question", own) == [start] * 3
+    with pytest.raises(InputError, match="warm-started"):
+        stand_ins("start", engine, None, examples, retrieved)
+    with pytest.raises(InputError, match="at least two"):
+        stand_ins("foreign", engine, None, examples[:1], retrieved)

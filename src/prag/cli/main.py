@@ -30,6 +30,7 @@ from prag.eval.benchmark import EvalRequest, parse_slice, run_eval  # noqa: E402
 from prag.eval.datasets import DATASETS  # noqa: E402
 from prag.eval.demo import run_demo  # noqa: E402
 from prag.eval.run import METHODS, parse_methods  # noqa: E402
+from prag.eval.records import CONTROLS  # noqa: E402
 from prag.eval.warmup import run_warmup  # noqa: E402
 from prag.ingest import read_questions  # noqa: E402
 from prag.types import Mode  # noqa: E402
@@ -248,6 +249,9 @@ def eval_(
     ] = None,
     methods: Annotated[str, typer.Option(help=f"Comma-separated: {','.join(METHODS)}.")] = ",".join(METHODS),
     init: Annotated[str, typer.Option(help=f"Adapter initialisation: {' | '.join(INIT_KINDS)} (warmup: after `prag warmup`).")] = INIT_KINDS[0],
+    controls: Annotated[
+        str, typer.Option(help=f"Comma-separated controls answered beside prag and combine: {', '.join(CONTROLS)} (start: --init warmup only).")
+    ] = "",
     corpus: Annotated[Optional[Path], typer.Option(help="Retrieval corpus for datasets without passages (JSONL/.txt/.md).")] = None,
     prompt: Annotated[Optional[str], typer.Option(help=f"{' | '.join(PROMPTS)} (default: cot on multi-hop datasets).")] = None,
     top_k: Annotated[int, typer.Option("--top-k", help="Documents to retrieve.")] = AnswerConfig.top_k,
@@ -258,7 +262,8 @@ def eval_(
     with _errors(), progress_on(console) as progress:
         span = parse_slice(questions) if questions is not None else None
         out = out or Path("runs") / ("-".join([dataset, Path(model).name, *map(str, span or ())]))
-        request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k, span)
+        wanted = tuple(c.strip() for c in controls.split(",") if c.strip())
+        request = EvalRequest(dataset, data, out, parse_methods(methods), limit, init, corpus, prompt, top_k, span, wanted)
         path = run_eval(request, given.home, model, given.settings(), progress)
     typer.echo(path.read_text(encoding="utf-8"))
 
@@ -276,7 +281,7 @@ def report(folders: Annotated[list[Path], typer.Argument(help="Run folders writt
 
 @app.command()
 def compare(
-    first: Annotated[str, typer.Argument(help="FOLDER[,FOLDER…]:METHOD[@INIT], e.g. runs/hotpotqa-paper:prag, runs/h:prag@warmup, or runs/h-0-50,runs/h-50-100:prag (parts of one run pooled).")],
+    first: Annotated[str, typer.Argument(help="FOLDER[,FOLDER…]:METHOD[@INIT], e.g. runs/hotpotqa-paper:prag, runs/h:prag@warmup, runs/h:combine@warmup/foreign (a control, `prag eval --controls`), or runs/h-0-50,runs/h-50-100:prag (parts of one run pooled).")],
     second: Annotated[str, typer.Argument(help="The baseline, same form, e.g. runs/hotpotqa:rag.")],
 ) -> None:
     """Paired F1 difference of two methods on the questions both answered, from two run folders of one

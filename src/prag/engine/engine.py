@@ -20,6 +20,9 @@ from prag.model.generate import Generator
 from prag.retrieve import BM25Index
 from prag.types import Answer, Augmentation, Document, Mode
 
+StandIns = Callable[[str, list[Document]], list[LoRAAdapter]]
+"""Adapters to inject for a question's documents in place of their own (a benchmark's control)."""
+
 
 class AdapterLookup(Protocol):
     """Where the engine finds documents' adapters (the store's in-memory cache)."""
@@ -71,11 +74,13 @@ class Engine:
     def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
         return self.ask_many([question], mode, top_k)[0]
 
-    def ask_many(self, questions: list[str], mode: Mode, top_k: int | None = None) -> list[Answer]:
+    def ask_many(self, questions: list[str], mode: Mode, top_k: int | None = None, stand_ins: StandIns | None = None) -> list[Answer]:
         """Answers a batch together. One-shot modes retrieve with the question, then generate once: when
-        the mode injects adapters, each question runs with its own adapter set in the same forward passes.
-        Active modes (FLARE, DRAGIN) generate sentence by sentence and retrieve when they decide to.
-        Every answer carries the batch's stage timings (the time its caller waited)."""
+        the mode injects adapters, each question runs with its own adapter set in the same forward passes
+        (or, given `stand_ins`, with the adapters it returns for the question and its documents, merged
+        as the documents' own would be). Active modes (FLARE, DRAGIN) generate sentence by sentence and
+        retrieve when they decide to. Every answer carries the batch's stage timings (the time its caller
+        waited)."""
         questions = [validate_question(q, self.config.max_question_chars) for q in questions]
         if not questions:
             raise InputError("no questions given")
@@ -91,7 +96,8 @@ class Engine:
                 hits = [[doc for doc, _ in found] for found in scored]
                 injected = [self.parametric(mode, docs) for docs in hits]
             with _timed(timings, "load"):
-                adapter_sets = [self.load_adapters(docs) for docs in injected]
+                load = stand_ins or (lambda _question, docs: self.load_adapters(docs))
+                adapter_sets = [load(q, docs) if docs else [] for q, docs in zip(questions, injected)]
             with _timed(timings, "merge"):
                 adapter_sets = [self.merged(mode, a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
                 factors = factors_for_batch(adapter_sets) if any(adapter_sets) else None

@@ -17,7 +17,9 @@ from prag.engine.prompting import prompt_digest
 from prag.errors import InputError
 from prag.eval import datasets, report
 from prag.eval import run as evaluation
+from prag.eval.controls import stand_ins
 from prag.eval.datasets import Example
+from prag.eval.records import CONTROLS, controlled
 from prag.eval.warmup import with_warmup
 from prag.ingest import read_files
 from prag.model import loader
@@ -45,6 +47,8 @@ class EvalRequest:
     questions: tuple[int, int] | None = None
     """`--slice START:END`: the questions at file positions START..END-1, e.g. a dev slice 100:200 on
     which settings are chosen, kept apart from the test slice 0:100 that is reported."""
+    controls: tuple[str, ...] = ()
+    """`records.CONTROLS` to answer each adapter method with beside its own adapters."""
 
     def selected(self, examples: list[Example]) -> list[Example]:
         start, end = self.questions or (0, self.limit or len(examples))
@@ -84,8 +88,10 @@ def run_eval(
         return (prag.engine if corpus is not None else prag.closed_book()).ask_many(questions, mode)
 
     run = evaluation.Evaluation(request.out, examples, answer_many, answer.batch_size, answer.prompt == "cot", provenance)
-    needed = _retrieve_all(prag, run, request, corpus, progress) if corpus is not None else set()
+    retrieved = _retrieve_all(prag, run, request, corpus, progress) if corpus is not None else {}
+    needed = {doc_id for ids in retrieved.values() for doc_id in ids}
     _answer_cheapest_first(prag, run, request, needed, progress)
+    _answer_controls(prag, run, request, examples, retrieved, progress)
     return report.write(request.out)
 
 
@@ -110,15 +116,15 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
     )
 
 
-def _retrieve_all(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, corpus: list[Document], progress: Progress) -> set[str]:
-    """Indexes the corpus, records every question's top-k once, and returns the documents retrieved: the
-    only ones any method will need augmented or encoded."""
+def _retrieve_all(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, corpus: list[Document], progress: Progress) -> dict[str, list[str]]:
+    """Indexes the corpus, records every question's top-k once, and returns each question's retrieved
+    ids: their documents are the only ones any method will need augmented or encoded."""
     prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
     prag.build(progress, augment=False, encode=False)
     # Each question is retrieved for once (a resumed run skips those recorded): counted once as demand.
     retrieved = run.record_retrieval(lambda q: prag.retrieve(q, request.top_k), {d.id for d in corpus})
     prag.flush_demand()
-    return {doc_id for ids in retrieved.values() for doc_id in ids}
+    return retrieved
 
 
 def _answer_cheapest_first(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, needed: set[str], progress: Progress) -> None:
@@ -136,6 +142,17 @@ def _answer_cheapest_first(prag: Prag, run: evaluation.Evaluation, request: Eval
         run.run(parametric, request.init, progress)
 
 
+def _answer_controls(
+    prag: Prag, run: evaluation.Evaluation, request: EvalRequest, examples: list[Example], retrieved: dict[str, list[str]], progress: Progress
+) -> None:
+    """Each adapter method again under each control, after every document it needs is encoded: the
+    stand-ins are the same stored adapters (or the warm-up), so a control trains nothing."""
+    parametric = [m for m in request.methods if m.uses_adapters]
+    for control in request.controls if parametric else ():
+        instead = stand_ins(control, prag.engine, prag.runtime.start_adapter(), examples, retrieved)
+        run.run(parametric, controlled(request.init, control), progress, lambda qs, mode: prag.engine.ask_many(qs, mode, stand_ins=instead))
+
+
 def _check(request: EvalRequest) -> None:
     """Options checked before any file is written, so a bad one leaves no run folder behind."""
     if request.limit is not None and request.limit < 1:
@@ -148,6 +165,13 @@ def _check(request: EvalRequest) -> None:
         raise InputError(f"unknown init {request.init!r}; choose one of {', '.join(INIT_KINDS)}")
     if request.top_k < 1:
         raise InputError("--top-k must be at least 1")
+    unknown = [c for c in request.controls if c not in CONTROLS]
+    if unknown:
+        raise InputError(f"unknown control(s) {', '.join(unknown)}; choose from {', '.join(CONTROLS)}")
+    if "start" in request.controls and request.init != "warmup":
+        raise InputError("the `start` control replaces adapters by the warm-up they started from: it needs --init warmup")
+    if request.controls and not any(m.uses_adapters for m in request.methods):
+        raise InputError("--controls stand in for adapters: evaluate prag or combine with them")
 
 
 def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settings: Settings) -> list[Document] | None:

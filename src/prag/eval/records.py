@@ -9,9 +9,30 @@ from prag.types import Answer, Mode
 NO_INIT = "-"
 """The init of a method that uses no adapters: its rows serve random- and warm-init runs alike."""
 
+CONTROLS = {
+    "start": "every retrieved document's adapter replaced by the start it was trained from (the warm-up LoRA), "
+    "merged as the documents' own: what the method scores if the documents taught nothing",
+    "foreign": "the adapters of the documents retrieved for the next evaluated question (the last takes the "
+    "first's), with the question's own passages: adapters trained alike, on other facts",
+}
+"""Controls for what a question's own adapters add, each answered beside the method by `prag eval
+--controls`: an adapter method's gain over its control is what its documents' training brought, rather
+than a way of answering that any adapter teaches (the answer's format, a warm-up's habits)."""
+
 
 def init_key(mode: Mode, init: str) -> str:
     return init if mode.uses_adapters else NO_INIT
+
+
+def controlled(init: str, control: str) -> str:
+    """The init a control's rows are recorded under, e.g. `warmup/foreign`: a run of its own beside the method's."""
+    return f"{init}/{control}"
+
+
+def control_of(init: str) -> tuple[str, str | None]:
+    """A rows' init split into the adapters' initialisation and the control (None for the method itself)."""
+    base, _, control = init.partition("/")
+    return base, control or None
 
 
 def score_generation(raw: str, golds: list[str], cot: bool) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 from prag.config import INIT_KINDS
 from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
-from prag.eval.records import NO_INIT, row_key, score_generation
+from prag.eval.records import CONTROLS, NO_INIT, control_of, row_key, score_generation
 from prag.eval.run import METHODS, PREDICTIONS, RETRIEVAL, differing_fields, read_run
 from prag.store.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 
@@ -62,7 +62,11 @@ def _summary(out: Path, run: dict, rows: list[dict]) -> dict:
     baseline = {r["id"]: r for r in groups.get(("rag", NO_INIT), [])}
     methods = []
     for (method, init), members in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][1])):
-        methods.append(_method_summary(method, init, members, types, baseline))
+        summary = _method_summary(method, init, members, types, baseline)
+        base, control = control_of(init)
+        if control:
+            summary["own_vs_control"] = _own_against(groups.get((method, base), []), members)
+        methods.append(summary)
     return {"run": run, "types": types, "methods": methods, "retrieval": _retrieval(read_jsonl(out / RETRIEVAL), run)}
 
 
@@ -129,6 +133,13 @@ def _method_summary(method: str, init: str, rows: list[dict], types: list[str], 
     }
 
 
+def _own_against(own: list[dict], control: list[dict]) -> dict:
+    """Per protocol, a method's rows with its own adapters against the same method under a control: what
+    the documents' own training added (None until both answered two questions)."""
+    baseline = {r["id"]: r for r in control}
+    return {protocol: paired_difference(own, baseline, protocol) for protocol in PROTOCOLS}
+
+
 def _retrievals(row: dict) -> int:
     """Active methods record each query they issued; the others retrieve once, with the question."""
     return len(row["queries"]) or int(bool(row["retrieved"]))
@@ -184,8 +195,9 @@ def parse_side(text: str) -> Side:
     method, _, init = method.partition("@")
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if init and init not in INIT_KINDS:
-        raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}")
+    base, control = control_of(init)
+    if init and (base not in INIT_KINDS or control not in (None, *CONTROLS)):
+        raise InputError(f"unknown init {init!r}; choose one of {', '.join(INIT_KINDS)}, each with an optional /CONTROL ({', '.join(CONTROLS)})")
     return [Path(f) for f in folders.split(",")], method, init or None
 
 
@@ -317,7 +329,37 @@ def render(results: dict) -> str:
     ablation = [m for m in results["methods"] if m["init"] in ("random", "warmup")]
     if {m["init"] for m in ablation} == {"random", "warmup"}:
         lines += ["", "Adapter initialisation (the paper's Table 2), F1 (%) paper protocol:", "", *_score_table(ablation, types, "paper", "f1", init=True)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _controls_lines(results["methods"])) + "\n"
+
+
+def _controls_lines(methods: list[dict]) -> list[str]:
+    """The controls' table: each adapter method's own adapters against stand-ins that hold none of its
+    documents' facts. A gain over RAG that its control keeps is not the documents' knowledge."""
+    controlled = [m for m in methods if "own_vs_control" in m]
+    if not controlled:
+        return []
+    used = sorted({control_of(m["init"])[1] for m in controlled})
+    lines = [
+        "",
+        "Controls (paper protocol): each method answered again with stand-ins for its own adapters. "
+        "Δ own is the method with its own adapters minus the control, paired; above zero, the documents' "
+        "training added what the stand-ins lack.",
+        "",
+        *(f"- `{c}`: {CONTROLS[c]}." for c in used),
+        "",
+        "| method | F1 | Δ F1 vs rag | 95 % interval | Δ own − control | 95 % interval | won / lost |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in controlled:
+        s = m["scores"][PROTOCOL]
+        cells = [_difference_cells(s["f1_vs_rag"])[:2], _difference_cells(m["own_vs_control"][PROTOCOL])]
+        lines.append(f"| {_name(m)} | {_fmt(s['total']['f1'])} | " + " | ".join(c for part in cells for c in part) + " |")
+    return lines
+
+
+def _difference_cells(d: dict | None) -> tuple[str, str, str]:
+    """Δ, its interval, and won / lost of a paired difference (dashes when there is none)."""
+    return ("–", "–", "–") if d is None else (f"{d['delta']:+.1f}", _interval(d["interval"]), f"{d['wins']} / {d['losses']}")
 
 
 def _corpus_line(run: dict) -> str:
@@ -342,6 +384,9 @@ def _fmt(value: float | None) -> str:
 
 
 def _name(m: dict, init: bool = False) -> str:
+    base, control = control_of(m["init"])
+    if control:
+        return f"{m['method']} ({base} init, {control} control)"
     return f"{m['method']} ({m['init']} init)" if init or m["init"] == "warmup" else m["method"]
 
 
@@ -368,8 +413,7 @@ def _noise_table(methods: list[dict]) -> list[str]:
     for m in methods:
         s = m["scores"][PROTOCOL]
         interval = s["f1_interval"]
-        d = s["f1_vs_rag"]
-        diff = ("–", "–", "–") if d is None else (f"{d['delta']:+.1f}", _interval(d["interval"]), f"{d['wins']} / {d['losses']}")
+        diff = _difference_cells(s["f1_vs_rag"])
         lines.append(f"| {_name(m)} | {_fmt(s['total']['f1'])} | {_interval(interval)} | " + " | ".join(diff) + " |")
     return lines
 

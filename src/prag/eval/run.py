@@ -137,15 +137,19 @@ class Evaluation:
                 f"this run's is {mine}): choose another --out folder"
             )
 
-    def run(self, modes: list[Mode], init: str, progress: Progress) -> int:
-        """Answers every question not yet answered by each method; returns how many rows were added."""
+    def run(
+        self, modes: list[Mode], init: str, progress: Progress, answer: Callable[[list[str], Mode], list[Answer]] | None = None
+    ) -> int:
+        """Answers every question not yet answered by each method (with `answer` in place of the run's own,
+        as a control does); returns how many rows were added."""
+        answer = answer or self.answer
         added = 0
         for mode in modes:
             todo = self.todo(mode, init)
             advance = progress.stage(mode.value, len(todo))
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start : start + self.batch_size]
-                answers = self.answer([e.question for e in batch], mode)
+                answers = answer([e.question for e in batch], mode)
                 rows = [prediction_row(e, a, init, self.cot, self.provenance) for e, a in zip(batch, answers)]
                 append_jsonl(self.out / PREDICTIONS, rows)
                 added += len(rows)
