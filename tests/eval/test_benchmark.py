@@ -321,6 +321,9 @@ def test_cli_errors(tmp_path, hotpot_file):
     assert result.exit_code == 2 and "magic" in " ".join(result.output.split())
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not an evaluation folder" in " ".join(result.output.split())
+    args = ["eval", "--dataset", "hotpotqa", "--data", str(hotpot_file), "--out", str(tmp_path / "c"), "--methods", "prag"]
+    result = runner.invoke(app, [*args, "--controls", "foreign,shuffled"])
+    assert result.exit_code == 2 and "shuffled" in " ".join(result.output.split()) and not (tmp_path / "c").exists()
 
 
 def test_cli_eval_takes_its_own_model_and_a_default_folder(tiny_model_dir, hotpot_file, tmp_path, monkeypatch):
