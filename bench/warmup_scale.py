@@ -7,8 +7,9 @@ warm-up LoRA injected at each scale, beside no adapter, all in one run.
         --data ../shared/data/hotpotqa/HotpotQA_500_benchmark.json --slice 0:50 --scales 0,1,3
 
 With `--collection` (an evaluation's collection, e.g. `eval-hotpotqa-…` under the home) the questions are
-asked with Standard RAG's retrieved passages (top-3) instead: Standard RAG with the warm-up LoRA alone injected, the
-control that tells what a warm-started Combine owes to its documents' adapters rather than to the warm-up.
+asked with Standard RAG's retrieved passages (top-3) instead: Standard RAG with the warm-up LoRA alone injected.
+At scale 1 that is `prag eval --init warmup --controls start` for a `+start-once` Combine (which reproduces
+it to the decimal and reports the paired Δ of the documents' adapters over it); this script adds the scales.
 """
 
 from __future__ import annotations
