@@ -112,8 +112,9 @@ def table(base: Path, folders: list[tuple[str, Path]], init: str = "random", con
     rows = [(m, "–", base, None) for m in ("closed", "rag")] + [
         (m.value, name, f, variant) for name, f in folders for m in PARAMETRIC for variant in (None, *(controlled(init, c) for c in controls))
     ]
+    summaries = {folder: report.summarize(folder)["methods"] for folder in {base, *(f for _, f in folders)}}
     for method, name, folder, variant in rows:
-        summary = next((s for s in report.summarize(folder)["methods"] if s["method"] == method and (variant is None or s["init"] == variant)), None)
+        summary = next((s for s in summaries[folder] if s["method"] == method and (variant is None or s["init"] == variant)), None)
         if summary is None:
             continue
         total = summary["scores"]["paper"]["total"]

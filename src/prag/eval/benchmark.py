@@ -148,8 +148,11 @@ def _answer_controls(
     """Each adapter method again under each control, after every document it needs is encoded: the
     stand-ins are the same stored adapters (or the warm-up), so a control trains nothing."""
     parametric = [m for m in request.methods if m.uses_adapters]
-    for control in request.controls if parametric else ():
-        instead = stand_ins(control, prag.engine, prag.runtime.start_adapter(), examples, retrieved)
+    if not (parametric and request.controls):
+        return
+    start = prag.runtime.start_adapter()  # read once for every control
+    for control in request.controls:
+        instead = stand_ins(control, prag.engine, start, examples, retrieved)
         run.run(parametric, controlled(request.init, control), progress, lambda qs, mode: prag.engine.ask_many(qs, mode, stand_ins=instead))
 
 
