@@ -148,12 +148,18 @@ def test_augment_fingerprint_covers_every_field():
     base = AugmentConfig()
     for f in fields(AugmentConfig):
         value = getattr(base, f.name)
-        other = "another-model" if f.name == "model" else value + 1 if isinstance(value, int) else value + 0.1
+        changed = {"model": "another-model", "questions": "sentence"}
+        other = changed.get(f.name) or (value + 1 if isinstance(value, int) else value + 0.1)
         assert replace(base, **{f.name: other}).fingerprint() != base.fingerprint(), f.name
 
 
-def test_the_augment_model_field_leaves_stored_fingerprints_alone():
-    assert AugmentConfig().fingerprint() == "294c476894b1dcb2"  # the key of every augmentation stored before it
+def test_fields_added_later_leave_stored_fingerprints_alone():
+    assert AugmentConfig().fingerprint() == "294c476894b1dcb2"  # the key of every augmentation stored before them
+
+
+def test_an_unknown_question_style_is_refused():
+    with pytest.raises(ValueError, match="questions must be one of"):
+        AugmentConfig(questions="paragraph")
 
 
 def test_a_recipe_spelling_changes_the_named_fields_only():

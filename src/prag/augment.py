@@ -2,7 +2,8 @@
 
 The paper asks for JSON; SmolLM2-135M produced no parseable JSON in 5 tries of 5. Here the model is
 shown one worked example in a line-based `Q:`/`A:` format and its answer turn is begun with `Q:`,
-which it continues reliably. Every pair is checked; a document short of pairs is retried with
+which it continues reliably; or (`questions="sentence"`) it is asked, for each sentence of the passage,
+for a question that sentence answers. Every pair is checked; a document short of pairs is retried with
 sampling a bounded number of times, and the number of valid pairs is recorded.
 """
 
@@ -13,8 +14,8 @@ from typing import Iterator
 
 from prag.config import AugmentConfig
 from prag.model.generate import Generator
-from prag.model.prompts import QA_PREFIX, qa_user_turn, rewrite_user_turn
-from prag.text import contains_phrase, normalize_answer
+from prag.model.prompts import QA_PREFIX, qa_user_turn, rewrite_user_turn, sentence_qa_user_turn
+from prag.text import contains_phrase, normalize_answer, sentences
 from prag.types import Augmentation, Document, QAPair
 
 MAX_ANSWER_WORDS = 10
@@ -57,6 +58,11 @@ class Augmenter:
         return found
 
     def _qa_pairs(self, batch: list[Document], rewrites: list[list[str]]) -> tuple[list[list[QAPair]], list[int]]:
+        if self.config.questions == "sentence":
+            return self._pairs_by_sentence(batch, rewrites)
+        return self._pairs_from_example(batch, rewrites)
+
+    def _pairs_from_example(self, batch: list[Document], rewrites: list[list[str]]) -> tuple[list[list[QAPair]], list[int]]:
         want = self.config.qa_pairs
         pairs: list[list[QAPair]] = [[] for _ in batch]
         attempts = [0] * len(batch)
@@ -83,6 +89,40 @@ class Augmenter:
                     if len(pairs[i]) < want and is_valid_pair(pair, sources, pairs[i]):
                         pairs[i].append(pair)
         return pairs, attempts
+
+
+    def _pairs_by_sentence(self, batch: list[Document], rewrites: list[list[str]]) -> tuple[list[list[QAPair]], list[int]]:
+        """One question per sentence of each passage; a sentence whose pair fails the checks is asked again,
+        sampling, while its document is short of pairs. Each document keeps its first pairs in sentence order."""
+        want, size = self.config.qa_pairs, self.config.batch_size
+        asks = [(i, sentence) for i, doc in enumerate(batch) for sentence in sentences(doc.passage)]
+        found: dict[int, QAPair] = {}  # index into `asks` -> its valid pair
+        attempts = [0] * len(batch)
+
+        def pairs_of(i: int) -> list[QAPair]:
+            return [found[j] for j, (owner, _) in enumerate(asks) if owner == i and j in found]
+
+        for attempt in range(self.config.max_attempts):
+            todo = [j for j, (i, _) in enumerate(asks) if j not in found and len(pairs_of(i)) < want]
+            for i in {asks[j][0] for j in todo}:
+                attempts[i] += 1
+            for start in range(0, len(todo), size):
+                chunk = todo[start : start + size]
+                prompts = [self.generator.chat_prompt(sentence_qa_user_turn(batch[asks[j][0]].passage, asks[j][1]), QA_PREFIX) for j in chunk]
+                outputs = self.generator.generate(
+                    prompts,
+                    2 * self.config.qa_tokens_per_pair,
+                    temperature=self.config.temperature if attempt else 0.0,
+                    seed=self.config.seed + attempt,
+                    done=lambda text: _complete_pairs(text) >= 1,
+                )
+                for j, output in zip(chunk, outputs):
+                    i = asks[j][0]
+                    sources = [batch[i].passage, *rewrites[i]]
+                    pair = next(iter(parse_qa(QA_PREFIX + output)), None)
+                    if pair is not None and is_valid_pair(pair, sources, pairs_of(i)):
+                        found[j] = pair
+        return [pairs_of(i)[:want] for i in range(len(batch))], attempts
 
 
 def _complete_pairs(text: str) -> int:

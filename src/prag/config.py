@@ -230,6 +230,9 @@ def combine_merge_for(model: str) -> "Merge | None":
     return parse_merge(spec) if spec is not None else None
 
 
+QUESTION_STYLES = ("example", "sentence")
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
     """The paper's document augmentation: n rewrites and m question-answer pairs per document."""
@@ -248,9 +251,19 @@ class AugmentConfig:
     model: str | None = None
     """The model that writes the augmentations (the paper's Table 3: another model than the one that
     answers and is encoded); None: the answering model itself."""
+    questions: str = "example"
+    """How QA pairs are asked for. `example`: one prompt per document with a worked example, `qa_pairs`
+    pairs from its continuation. `sentence`: one prompt per sentence of the passage, asking for a question
+    that sentence answers, with no example; the first `qa_pairs` valid pairs in sentence order are kept.
+    Qwen2.5-Coder-0.5B copies the worked example's questions onto every passage ("Who designed the Arn
+    River?"), so its pairs cover few of a passage's facts."""
+
+    def __post_init__(self) -> None:
+        if self.questions not in QUESTION_STYLES:
+            raise ValueError(f"questions must be one of {QUESTION_STYLES}, got {self.questions!r}")
 
     def fingerprint(self) -> str:
-        return _digest(described_without(self, {"model": None}))
+        return _digest(described_without(self, {"model": None, "questions": "example"}))
 
 
 MERGE_WEIGHTINGS = ("sum", "mean", "score")

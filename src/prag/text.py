@@ -53,9 +53,13 @@ def first_sentence(text: str) -> str:
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
+
+
 def sentence_holding(text: str, phrase: str) -> str:
     """The first sentence of `text` that contains `phrase` (as `contains_phrase` matches), or ""."""
-    return next((s.strip() for s in _SENTENCE_BREAK.split(text) if contains_phrase(s, phrase)), "")
+    return next((s for s in sentences(text) if contains_phrase(s, phrase)), "")
 
 
 def sentence_done(text: str) -> bool:

@@ -94,3 +94,12 @@ def qa_user_turn(passage: str) -> str:
         "Write questions about the passage, each with a short answer copied from the passage.\n\n"
         f"Passage: {QA_EXAMPLE_PASSAGE}\n\n{example}\n\nPassage: {passage}"
     )
+
+
+def sentence_qa_user_turn(passage: str, sentence: str) -> str:
+    """One question that one sentence of the passage answers. No worked example: Qwen2.5-Coder-0.5B
+    copies an example's questions, and naming the sentence is what spreads the questions over the passage."""
+    return (
+        f"Passage: {passage}\n\nWrite a question about the passage whose answer is stated in this sentence: "
+        f'"{sentence}"\nReply with one line "Q: <question>" and one line "A: <short answer copied from the sentence>".'
+    )
