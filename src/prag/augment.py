@@ -90,7 +90,6 @@ class Augmenter:
                         pairs[i].append(pair)
         return pairs, attempts
 
-
     def _pairs_by_sentence(self, batch: list[Document], rewrites: list[list[str]]) -> tuple[list[list[QAPair]], list[int]]:
         """One question per sentence of each passage; a sentence whose pair fails the checks is asked again,
         sampling, while its document is short of pairs. Each document keeps its first pairs in sentence order."""
