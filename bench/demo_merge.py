@@ -17,8 +17,9 @@ injected, whatever way of answering they also teach (HotpotQA cannot tell the tw
     .venv/bin/python bench/demo_merge.py --home H --model qwen-coder-0.5b --precision bf16 --recipe answer-format \
         --merges mean:0.5,mean,sum --methods prag
 
-`--top-k 1` answers from one document's adapter at full weight (any mean of one is that adapter): whether an
-adapter holds its document's facts at all, before any merge can lose them.
+`--top-k 1` answers from the one retrieved document's adapter (`mean` over one is that adapter at the weight
+training gave it, `mean:0.5` at half): whether an adapter holds its document's facts at all, before any
+merge can lose them. `--no-baselines` skips closed-book and RAG, which no recipe changes.
 """
 
 from __future__ import annotations
