@@ -146,9 +146,9 @@ def test_scaling_is_alpha_over_rank():
 
 def test_augment_fingerprint_covers_every_field():
     base = AugmentConfig()
+    changed = {"model": "another-model", "questions": "sentence"}  # the fields that are not numbers
     for f in fields(AugmentConfig):
         value = getattr(base, f.name)
-        changed = {"model": "another-model", "questions": "sentence"}
         other = changed.get(f.name) or (value + 1 if isinstance(value, int) else value + 0.1)
         assert replace(base, **{f.name: other}).fingerprint() != base.fingerprint(), f.name
 

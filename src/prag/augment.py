@@ -10,7 +10,7 @@ sampling a bounded number of times, and the number of valid pairs is recorded.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from prag.config import AugmentConfig
 from prag.model.generate import Generator
@@ -41,16 +41,16 @@ class Augmenter:
             for doc, rw, qa, n in zip(batch, rewrites, pairs, attempts):
                 yield doc, Augmentation(tuple(rw), tuple(qa), n)
 
+    def _generate(self, prompts: list[str], max_tokens: int, attempt: int, done: Callable[[str], bool] | None = None) -> list[str]:
+        """Every augmentation's retry policy: greedy on the first attempt, then sampled, seeded per attempt."""
+        temperature = self.config.temperature if attempt else 0.0
+        return self.generator.generate(prompts, max_tokens, temperature=temperature, seed=self.config.seed + attempt, done=done)
+
     def _rewrites(self, batch: list[Document]) -> list[list[str]]:
         prompts = [self.generator.chat_prompt(rewrite_user_turn(d.passage)) for d in batch]
         found: list[list[str]] = [[] for _ in batch]
         for attempt in range(self.config.rewrites):
-            outputs = self.generator.generate(
-                prompts,
-                self.config.rewrite_tokens,
-                temperature=self.config.temperature if attempt else 0.0,
-                seed=self.config.seed + attempt,
-            )
+            outputs = self._generate(prompts, self.config.rewrite_tokens, attempt)
             for texts, output in zip(found, outputs):
                 cleaned = output.strip()
                 if cleaned and cleaned not in texts:
@@ -75,13 +75,7 @@ class Augmenter:
             if not todo:
                 break
             prompts = [self.generator.chat_prompt(qa_user_turn(batch[i].passage), QA_PREFIX) for i in todo]
-            outputs = self.generator.generate(
-                prompts,
-                max_tokens,
-                temperature=self.config.temperature if attempt else 0.0,
-                seed=self.config.seed + attempt,
-                done=lambda text: _complete_pairs(text) >= candidates,
-            )
+            outputs = self._generate(prompts, max_tokens, attempt, done=lambda text: _complete_pairs(text) >= candidates)
             for i, output in zip(todo, outputs):
                 attempts[i] += 1
                 sources = [batch[i].passage, *rewrites[i]]
@@ -108,13 +102,7 @@ class Augmenter:
             for start in range(0, len(todo), size):
                 chunk = todo[start : start + size]
                 prompts = [self.generator.chat_prompt(sentence_qa_user_turn(batch[asks[j][0]].passage, asks[j][1]), QA_PREFIX) for j in chunk]
-                outputs = self.generator.generate(
-                    prompts,
-                    2 * self.config.qa_tokens_per_pair,
-                    temperature=self.config.temperature if attempt else 0.0,
-                    seed=self.config.seed + attempt,
-                    done=lambda text: _complete_pairs(text) >= 1,
-                )
+                outputs = self._generate(prompts, 2 * self.config.qa_tokens_per_pair, attempt, done=lambda text: _complete_pairs(text) >= 1)
                 for j, output in zip(chunk, outputs):
                     i = asks[j][0]
                     sources = [batch[i].passage, *rewrites[i]]

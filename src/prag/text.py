@@ -54,7 +54,7 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
+    return [s for s in map(str.strip, _SENTENCE_BREAK.split(text)) if s]
 
 
 def sentence_holding(text: str, phrase: str) -> str:
