@@ -63,6 +63,8 @@ class Status:
     """How many of those retrieved a document that has an adapter now: the share P-RAG can serve."""
     augment_model: str = ""
     """The model that writes augmentations (the answering model unless `--augment-model` says)."""
+    augment_questions: str = "example"
+    """How its QA pairs are asked for (`AugmentConfig.questions`)."""
     merge: str = ""
     """How answers combine the retrieved adapters (`AnswerConfig.merge_label`)."""
 
@@ -142,7 +144,8 @@ class Prag:
             self.collection, self.model_spec, self.settings.recipe.name, len(documents), len(augmented), len(encoded),
             sum(store.nbytes(h) for h in encoded), index is not None, damaged,
             RECENT_DAYS, sum(recent.values()), sum(n for i, n in recent.items() if hash_of[i] in encoded),
-            augment_model=self.runtime.augment_model_spec, merge=self.settings.answer.merge_label,
+            augment_model=self.runtime.augment_model_spec, augment_questions=self.settings.augment.questions,
+            merge=self.settings.answer.merge_label,
         )
 
     # Answers.

@@ -138,3 +138,16 @@ def test_augment_model_writes_the_augmentations_and_status_names_it(tiny_model_d
     # The answering model's own augmentations, and the adapters trained on them, are still to be made.
     assert "augmented by" not in one_message(run(*common, "status"))
     assert "3 newly augmented, 3 newly encoded" in run(*common, "build").output
+
+
+def test_augment_questions_asks_per_sentence_apart_and_status_names_it(tiny_model_dir, facts_file, tmp_path):
+    common = ["--home", str(tmp_path / "h"), "--model", str(tiny_model_dir), "--recipe", "paper"]
+    per_sentence = [*common, "--augment-questions", "sentence"]
+    run(*common, "add", str(facts_file))
+    assert "3 newly augmented, 3 newly encoded" in run(*per_sentence, "build").output
+    assert "QA pairs by sentence" in one_message(run(*per_sentence, "status"))
+    # The worked-example pairs, and the adapters trained on them, are another set still to be made.
+    assert "QA pairs by" not in one_message(run(*common, "status"))
+    assert "3 newly augmented, 3 newly encoded" in run(*common, "build").output
+    result = run(*common, "--augment-questions", "paragraph", "status")
+    assert result.exit_code == 2 and "--augment-questions 'paragraph'" in one_message(result) and "sentence" in one_message(result)

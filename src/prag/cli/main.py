@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, parse_recipe, recipe_for,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, QUESTION_STYLES, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, parse_recipe, recipe_for,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -55,6 +55,7 @@ class GlobalOptions:
     """None: `merge` when it is given, else the model's own."""
     augment_model: Optional[str] = None
     """None: the model augments its own documents."""
+    augment_questions: str = "example"
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
@@ -70,8 +71,11 @@ class GlobalOptions:
             combine_merge = parse_merge(self.combine_merge, "--combine-merge")
         else:  # `--merge X` alone means X for every mode
             combine_merge = combine_merge_for(self.model) if self.merge is None else None
+        if self.augment_questions not in QUESTION_STYLES:
+            raise InputError(f"unknown --augment-questions {self.augment_questions!r}; choose one of {', '.join(QUESTION_STYLES)}")
         answer = AnswerConfig(merge=merge, combine_merge=combine_merge)
-        return Settings(recipe=recipe, augment=AugmentConfig(model=self.augment_model), answer=answer)
+        augment = AugmentConfig(model=self.augment_model, questions=self.augment_questions)
+        return Settings(recipe=recipe, augment=augment, answer=answer)
 
 
 given = GlobalOptions()
@@ -98,10 +102,17 @@ def global_options(
     augment_model: Annotated[
         Optional[str], typer.Option(help="The model that writes the rewrites and QA pairs (default: --model itself), e.g. qwen-coder-0.5b.")
     ] = None,
+    augment_questions: Annotated[
+        str,
+        typer.Option(
+            help=f"How QA pairs are asked for: {' | '.join(QUESTION_STYLES)} (example: one prompt per document with a worked example; "
+            "sentence: one per sentence of the passage, for models that copy the example's questions).",
+        ),
+    ] = "example",
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
-    given.merge, given.combine_merge, given.augment_model = merge, combine_merge, augment_model
+    given.merge, given.combine_merge, given.augment_model, given.augment_questions = merge, combine_merge, augment_model, augment_questions
 
 
 @app.command()
@@ -207,6 +218,7 @@ def status() -> None:
     with _errors():
         s = given.open().status()
     written_by = f" · augmented by {s.augment_model}" if s.augment_model != s.model else ""
+    written_by += f" · QA pairs by {s.augment_questions}" if s.augment_questions != "example" else ""
     table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}{written_by} · merge {s.merge}")
     for column in ("documents", "augmented", "encoded", "adapter bytes", "indexed"):
         table.add_column(column, justify="right")
