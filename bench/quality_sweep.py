@@ -81,7 +81,7 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     settings = replace(settings, answer=replace(settings.answer, merge=merge))
     label = recipe_spec.replace("@", "-").replace("=", "")
     written_by = f"-by-{Path(augment_model).name}" if augment_model else ""
-    name = f"{label}{'-' + precision if precision else ''}{written_by}-{merge.label.replace('×', 'x').replace('+', '-')}"
+    name = f"{label}{'-' + precision if precision else ''}{written_by}-{merge.label.replace('×', 'x').replace('+', '-').replace(':', '')}"
     return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
 
 

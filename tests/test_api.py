@@ -106,6 +106,23 @@ def test_combine_takes_its_own_merge_and_p_rag_the_other(tiny, monkeypatch):
     torch.testing.assert_close(seen[3][name][1], 0.5 * up)  # auto merges as P-RAG does
 
 
+def test_a_shared_merge_takes_away_the_collections_shared_part(tiny, monkeypatch):
+    """`+shared:0` estimates the shared part from every encoded document and subtracts Σw copies of it."""
+    centred = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("mean", shared=0))))
+    centred.build(encode=False)
+    with pytest.raises(NotBuiltError, match="none is encoded"):
+        centred.engine.shared_component()
+    centred.build()
+    seen = record_factors(centred, monkeypatch)
+    centred.ask("When was Velmora founded?", "prag", top_k=2)
+    shared = centred.engine.shared_component()
+    assert shared.adapters == 3 and shared.adapter.rank == 6  # three rank-2 adapters: their mean, whole
+    (name, (_, up)), *_ = seen[0].items()
+    rank = centred.runtime.adapter_store.load(centred.documents()[0].content_hash).rank
+    expected = -(shared.adapter.scaling * shared.adapter.factors[name][1]).T  # Σw = 1 copy taken away
+    torch.testing.assert_close(up[0, 2 * rank:], expected)
+
+
 def test_a_merge_that_counts_a_warm_up_once_needs_a_warm_up(tiny):
     tiny.build()
     once = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("sum", start_once=True))))

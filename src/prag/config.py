@@ -271,7 +271,8 @@ MERGE_WEIGHTINGS = ("sum", "mean", "score")
 
 @dataclass(frozen=True)
 class Merge:
-    """How the retrieved documents' adapters are combined: ΔW = Σ_j w_j·ΔW_j − c·ΔW_start (see `lora.merge`)."""
+    """How the retrieved documents' adapters are combined: ΔW = Σ_j w_j·ΔW_j − c·ΔW_start (see `lora.merge`),
+    or − c·ΔW_shared, the component every document's adapter shares."""
 
     weighting: str = "sum"
     """`sum`: w_j = α (the paper: α = 1, peft's `cat`); `mean`: w_j = α/k; `score`: w_j = α·k·σ_j/Σσ with σ the
@@ -280,18 +281,29 @@ class Merge:
     start_once: bool = False
     """Count the start every document adapter trained from (a warm-up LoRA) once, not k times: each
     ΔW_j carries it, so Σ_j w_j ΔW_j holds it Σ_j w_j times; (Σ_j w_j − 1) copies are taken away."""
+    shared: float | None = None
+    """How many copies of the component every document's adapter shares the merged update keeps: each ΔW_j
+    holds it (the answer format, the prompt every sequence trained in), so the weighted sum holds it Σ_j w_j
+    times; (Σ_j w_j − shared) copies are taken away. 0 keeps only what is the documents' own, 1 counts the
+    shared part once; None leaves the sum as it is. It is estimated from the collection's adapters
+    (`lora.merge.shared_component`), so it needs no warm-up and no training."""
 
     def __post_init__(self) -> None:
         if self.weighting not in MERGE_WEIGHTINGS:
             raise ValueError(f"merge weighting must be one of {MERGE_WEIGHTINGS}, got {self.weighting!r}")
         if not (self.alpha > 0 and math.isfinite(self.alpha)):
             raise ValueError(f"merge alpha must be a positive number, got {self.alpha}")
+        if self.shared is not None and not (self.shared >= 0 and math.isfinite(self.shared)):
+            raise ValueError(f"the shared copies kept must be a number from 0 up, got {self.shared}")
+        if self.shared is not None and self.start_once:
+            raise ValueError("+start-once and +shared both take away a common part; choose one")
 
     @property
     def label(self) -> str:
-        """`sum` (the paper's), `mean`, `score`, with `×α` when α ≠ 1 and `+start-once`: what reports print."""
+        """`sum` (the paper's), `mean`, `score`, with `×α` when α ≠ 1, `+start-once`, `+shared:C`: what reports print."""
         alpha = "" if self.alpha == 1 else f"×{self.alpha:g}"
-        return f"{self.weighting}{alpha}{'+start-once' if self.start_once else ''}"
+        shared = "" if self.shared is None else f"+shared:{self.shared:g}"
+        return f"{self.weighting}{alpha}{'+start-once' if self.start_once else ''}{shared}"
 
     def weights(self, scores: list[float]) -> list[float]:
         """w_j for k retrieved documents with retrieval scores σ_j (rank order)."""
@@ -309,13 +321,21 @@ PAPER_MERGE = Merge()
 
 
 def parse_merge(text: str, option: str = "--merge") -> Merge:
-    """`sum`, `mean`, `score`, optionally `:ALPHA` and `+start-once`, e.g. `sum:0.5`, `score+start-once`."""
-    spec, once, rest = text.strip().partition("+")
+    """`sum`, `mean`, `score`, optionally `:ALPHA`, `+start-once` and `+shared:C`, e.g. `sum:0.5`,
+    `score+start-once`, `score:0.17+shared:0`."""
+    spec, *options = text.strip().split("+")
     weighting, _, alpha = spec.partition(":")
+    start_once, shared = False, None
     try:
-        if once and rest != "start-once":
-            raise ValueError(f"unknown option {'+' + rest!r}; the only one is +start-once")
-        return Merge(weighting, float(alpha) if alpha else 1.0, bool(once))
+        for option_text in options:
+            name, _, value = option_text.partition(":")
+            if option_text == "start-once":
+                start_once = True
+            elif name == "shared" and value:
+                shared = float(value)
+            else:
+                raise ValueError(f"unknown option {'+' + option_text!r}; choose +start-once or +shared:C (C copies of the shared part kept)")
+        return Merge(weighting, float(alpha) if alpha else 1.0, start_once, shared)
     except ValueError as e:
         raise InputError(f"{option} {text!r}: {e}") from None
 

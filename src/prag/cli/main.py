@@ -94,7 +94,7 @@ def global_options(
     ] = None,
     merge: Annotated[
         Optional[str],
-        typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once] (default: the model's own).")
+        typer.Option(help=f"How retrieved adapters combine: {' | '.join(MERGE_WEIGHTINGS)} (sum: the paper's), [:ALPHA], [+start-once | +shared:C] (C copies kept of what every adapter shares; default: the model's own).")
     ] = None,
     combine_merge: Annotated[
         Optional[str], typer.Option(help="Combine's own merge, same spelling (default: --merge if given, else the model's own).")

@@ -15,7 +15,7 @@ from prag.engine.prompting import AnswerPrompt
 from prag.errors import DamagedError, InputError, NotBuiltError
 from prag.ingest import require_unicode
 from prag.lora import LoRAAdapter, factors_for_batch
-from prag.lora.merge import merged_set
+from prag.lora.merge import SHARED_SAMPLE, SharedComponent, merged_set, shared_component
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
 from prag.types import Answer, Augmentation, Document, Mode
@@ -57,6 +57,7 @@ class Engine:
         """A document's stored augmentation, for DA-RAG's context."""
         self.start = start
         """The adapter every document's adapter trained from (a warm-up LoRA), for a merge that counts it once."""
+        self._shared: SharedComponent | None = None
         self.prompt = AnswerPrompt(generator, config)
 
     @property
@@ -70,6 +71,7 @@ class Engine:
     def replace_corpus(self, index: BM25Index | None, documents: dict[str, Document]) -> None:
         """Swaps index and documents in one assignment, so a concurrent retrieval sees one or the other."""
         self._corpus = (index, documents)
+        self._shared = None  # estimated again from the new collection when next needed
 
     def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
         return self.ask_many([question], mode, top_k)[0]
@@ -118,7 +120,18 @@ class Engine:
     def merged(self, mode: Mode, adapters: list[LoRAAdapter], documents: list[Document], scores: dict[Document, float]) -> list[LoRAAdapter]:
         """The question's adapters as the mode's configured merge combines them (the paper's plain sum by default)."""
         merge = self.config.merge_of(combine=mode is Mode.COMBINE)
-        return merged_set(merge, adapters, [scores[doc] for doc in documents], self.start)
+        shared = self.shared_component().adapter if merge.shared is not None and adapters else None
+        return merged_set(merge, adapters, [scores[doc] for doc in documents], self.start, shared)
+
+    def shared_component(self) -> SharedComponent:
+        """What every document's adapter shares, estimated once from the collection's encoded documents (a
+        fixed sample: the first `SHARED_SAMPLE` by content hash), and again after the corpus changes."""
+        if self._shared is None:
+            hashes = sorted({d.content_hash for d in self.documents.values() if self.adapters.has(d.content_hash)})
+            if not hashes:
+                raise NotBuiltError("a +shared merge estimates the shared part from the encoded documents: none is encoded; run `prag build`")
+            self._shared = shared_component([self.adapters.get(h) for h in hashes[:SHARED_SAMPLE]])
+        return self._shared
 
     def parametric(self, mode: Mode, documents: list[Document]) -> list[Document]:
         """The retrieved documents a mode injects as adapters; `auto` takes those that have one."""

@@ -18,6 +18,8 @@ NOT_GENERATION = ("batch_size", "short_batch_size", "adapter_cache_bytes", "max_
 LATER_ANSWER_FIELDS = {"combine_merge": None}
 """AnswerConfig fields added after answers were first stored, left out while at their defaults so that
 stored answers keep their digest."""
+LATER_MERGE_FIELDS = {"shared": None}
+"""`Merge` fields added later, likewise left out of each merge while at their defaults."""
 
 
 class AnswerPrompt:
@@ -62,4 +64,7 @@ def prompt_digest(config: AnswerConfig) -> str:
     worked examples, layout) and the generation settings. Editing any makes stored answers stale."""
     rendered = [user_turn(config, "Question", ["First passage.", "Second passage."]), assistant_prefix(config)]
     generation = {k: v for k, v in described_without(config, LATER_ANSWER_FIELDS).items() if k not in NOT_GENERATION}
+    for key in ("merge", "combine_merge"):
+        if generation.get(key) is not None:
+            generation[key] = {k: v for k, v in generation[key].items() if LATER_MERGE_FIELDS.get(k, object()) != v}
     return content_hash(json.dumps([rendered, generation], sort_keys=True))[:16]

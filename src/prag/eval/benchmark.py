@@ -139,7 +139,16 @@ def _answer_cheapest_first(prag: Prag, run: evaluation.Evaluation, request: Eval
     parametric = [m for m in request.methods if m.uses_adapters]
     if parametric:
         prag.build(progress, encode=True, only=needed)
+        _note_shared_component(prag, run)
         run.run(parametric, request.init, progress)
+
+
+def _note_shared_component(prag: Prag, run: evaluation.Evaluation) -> None:
+    """A `+shared` merge estimates the shared part from the adapters the store holds when answering starts:
+    every prediction row then records how many it averaged and the share of their mean it keeps."""
+    if any(merge.shared is not None for merge in prag.settings.answer.merges):
+        shared = prag.engine.shared_component()
+        run.provenance["shared_component"] = {"adapters": shared.adapters, "energy_kept": round(shared.energy_kept, 4)}
 
 
 def _answer_controls(
