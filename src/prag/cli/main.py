@@ -71,10 +71,11 @@ class GlobalOptions:
             combine_merge = parse_merge(self.combine_merge, "--combine-merge")
         else:  # `--merge X` alone means X for every mode
             combine_merge = combine_merge_for(self.model) if self.merge is None else None
-        if self.augment_questions not in QUESTION_STYLES:
-            raise InputError(f"unknown --augment-questions {self.augment_questions!r}; choose one of {', '.join(QUESTION_STYLES)}")
         answer = AnswerConfig(merge=merge, combine_merge=combine_merge)
-        augment = AugmentConfig(model=self.augment_model, questions=self.augment_questions)
+        try:
+            augment = AugmentConfig(model=self.augment_model, questions=self.augment_questions)
+        except ValueError as e:
+            raise InputError(f"--augment-questions {self.augment_questions!r}: {e}") from None
         return Settings(recipe=recipe, augment=augment, answer=answer)
 
 

@@ -45,11 +45,11 @@ def merged_set(
         return []
     weights = merge.weights(scores)
     merged = [a if w == 1 else a.scaled(w) for a, w in zip(adapters, weights)]
-    surplus = sum(weights) - 1
-    if merge.start_once and start is not None and surplus != 0:
-        merged.append(start.scaled(-surplus))
-    if merge.shared is not None and shared is not None and sum(weights) != merge.shared:
-        merged.append(shared.scaled(merge.shared - sum(weights)))
+    held = sum(weights)  # copies of a common part the weighted sum holds
+    if merge.start_once and start is not None and held != 1:
+        merged.append(start.scaled(1 - held))
+    if merge.shared is not None and shared is not None and held != merge.shared:
+        merged.append(shared.scaled(merge.shared - held))
     return merged
 
 
@@ -61,8 +61,8 @@ def shared_component(adapters: list[LoRAAdapter], rank: int = SHARED_RANK) -> Sh
         raise ValueError("the shared component needs at least one adapter")
     factors, kept, total = {}, 0.0, 0.0
     for name in adapters[0].factors:
-        a_cat = torch.cat([a.factors[name][0].float() for a in adapters])  # (2N, in)
-        b_cat = torch.cat([a.scaling * a.factors[name][1].float() for a in adapters], 1) / len(adapters)  # (out, 2N)
+        a_cat = torch.cat([a.factors[name][0].float() for a in adapters])  # (Σ ranks, in)
+        b_cat = torch.cat([a.scaling * a.factors[name][1].float() for a in adapters], 1) / len(adapters)  # (out, Σ ranks)
         q_b, r_b = torch.linalg.qr(b_cat)
         q_a, r_a = torch.linalg.qr(a_cat.T)
         u, s, vh = torch.linalg.svd(r_b @ r_a.T)
