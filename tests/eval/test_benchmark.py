@@ -204,6 +204,24 @@ def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, ho
     assert "merge mean" in other.read_text().splitlines()[0]
 
 
+def test_a_shared_merge_records_its_estimate_and_refuses_to_mix_estimates(tiny_model_dir, hotpot_file, tmp_path):
+    centred = replace(FAST, answer=replace(FAST.answer, merge=Merge("mean", shared=0)))
+    request = EvalRequest("hotpotqa", hotpot_file, tmp_path / "run", [Mode.PRAG], limit=2)
+    run_eval(request, model=str(tiny_model_dir), settings=centred)
+    rows = read_jsonl(tmp_path / "run" / "predictions.jsonl")
+    recorded = {json.dumps(r["shared_component"]) for r in rows}
+    assert len(rows) == 2 and len(recorded) == 1 and rows[0]["merge"] == "mean+shared:0"
+    assert rows[0]["shared_component"]["adapters"] == 3 and 0 < rows[0]["shared_component"]["energy_kept"] <= 1
+    run_eval(replace(request, limit=4), model=str(tiny_model_dir), settings=centred)  # the same estimate: resumed
+    # Rows whose estimate averaged other adapters (as when more were encoded since) are not joined.
+    predictions = tmp_path / "run" / "predictions.jsonl"
+    lines = predictions.read_text().splitlines()
+    earlier = json.loads(lines[0]) | {"shared_component": {"adapters": 2, "energy_kept": 1.0}}
+    predictions.write_text("\n".join([json.dumps(earlier), *lines[1:]]) + "\n")
+    with pytest.raises(InputError, match="shared part estimated from other adapters"):
+        run_eval(replace(request, limit=4), model=str(tiny_model_dir), settings=centred)
+
+
 def test_warm_up_adapters_start_elsewhere_and_are_reported_as_an_ablation(tiny_model_dir, hotpot_file, tmp_path):
     with pytest.raises(Exception, match="prag warmup"):
         evaluate(tiny_model_dir, hotpot_file, tmp_path / "run", methods=[Mode.PRAG], init="warmup")

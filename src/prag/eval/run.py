@@ -128,13 +128,21 @@ class Evaluation:
         return [e for e in self.examples if (e.id, mode.value, init_key(mode, init)) not in done]
 
     def _check_same_adapters(self, rows: list[dict], mode: Mode, init: str) -> None:
-        """A retrained warm-up LoRA makes other adapters under the same init: its rows must not join the old."""
+        """A retrained warm-up LoRA makes other adapters under the same init, and adapters encoded since
+        change a `+shared` merge's estimate: such rows must not join the old."""
+        same = [r for r in rows if r["method"] == mode.value and r["init"] == init]
         mine = self.provenance["recipe_hash"]
-        other = {r["recipe_hash"] for r in rows if r["method"] == mode.value and r["init"] == init} - {mine}
+        other = {r["recipe_hash"] for r in same} - {mine}
         if other:
             raise InputError(
                 f"{self.out} holds {mode.value} rows ({init} init) made with other adapters (recipe {', '.join(sorted(other))}, "
                 f"this run's is {mine}): choose another --out folder"
+            )
+        shared = self.provenance.get("shared_component")
+        if any(r.get("shared_component") != shared for r in same):
+            raise InputError(
+                f"{self.out} holds {mode.value} rows ({init} init) merged with a shared part estimated from other adapters "
+                f"(this run's: {json.dumps(shared)}; more were encoded since): choose another --out folder"
             )
 
     def run(
