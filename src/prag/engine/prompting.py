@@ -65,6 +65,7 @@ def prompt_digest(config: AnswerConfig) -> str:
     rendered = [user_turn(config, "Question", ["First passage.", "Second passage."]), assistant_prefix(config)]
     generation = {k: v for k, v in described_without(config, LATER_ANSWER_FIELDS).items() if k not in NOT_GENERATION}
     for key in ("merge", "combine_merge"):
-        if generation.get(key) is not None:
-            generation[key] = {k: v for k, v in generation[key].items() if LATER_MERGE_FIELDS.get(k, object()) != v}
+        merge = getattr(config, key)
+        if merge is not None:
+            generation[key] = described_without(merge, LATER_MERGE_FIELDS)
     return content_hash(json.dumps([rendered, generation], sort_keys=True))[:16]

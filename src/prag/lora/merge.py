@@ -55,8 +55,8 @@ def merged_set(
 
 def shared_component(adapters: list[LoRAAdapter], rank: int = SHARED_RANK) -> SharedComponent:
     """The mean update ΔW̄ = (1/N) Σ_m ΔW_m of `adapters`, cut per projection to its top `rank` singular
-    directions. ΔW̄ = B_cat A_cat with the factors stacked (2N wide), so its SVD comes from two thin QRs
-    and the SVD of a 2N × 2N core, never from the full out × in matrix."""
+    directions. ΔW̄ = B_cat A_cat with the factors stacked (Σ ranks wide), so its SVD comes from two thin
+    QRs and the SVD of a small square core, never from the full out × in matrix."""
     if not adapters:
         raise ValueError("the shared component needs at least one adapter")
     factors, kept, total = {}, 0.0, 0.0
