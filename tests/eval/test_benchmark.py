@@ -212,6 +212,8 @@ def test_a_shared_merge_records_its_estimate_and_refuses_to_mix_estimates(tiny_m
     recorded = {json.dumps(r["shared_component"]) for r in rows}
     assert len(rows) == 2 and len(recorded) == 1 and rows[0]["merge"] == "mean+shared:0"
     assert rows[0]["shared_component"]["adapters"] == 3 and 0 < rows[0]["shared_component"]["energy_kept"] <= 1
+    kept = read_jsonl(tmp_path / "run" / "scores.jsonl")  # what bench/scores keeps says which estimate too
+    assert {r["id"]: r["shared_component"] for r in kept} == {r["id"]: r["shared_component"] for r in rows}
     run_eval(replace(request, limit=4), model=str(tiny_model_dir), settings=centred)  # the same estimate: resumed
     # Rows whose estimate averaged other adapters (as when more were encoded since) are not joined.
     predictions = tmp_path / "run" / "predictions.jsonl"

@@ -41,7 +41,11 @@ def write(out: Path) -> Path:
 
 def _score_row(row: dict) -> dict:
     scores = {p: {"em": s["em"], "f1": s["f1"]} for p, s in row["scores"].items()}
-    return {"id": row["id"], "method": row["method"], "init": row["init"], "type": row["type"], "raw_sha256": _raw_digest(row), "scores": scores}
+    kept = {"id": row["id"], "method": row["method"], "init": row["init"], "type": row["type"], "raw_sha256": _raw_digest(row), "scores": scores}
+    # A +shared merge's answers depend on which adapters its shared part averaged: kept with them.
+    if "shared_component" in row:
+        kept["shared_component"] = row["shared_component"]
+    return kept
 
 
 def _raw_digest(row: dict) -> str:
