@@ -12,6 +12,8 @@ adapters start from a warm-up LoRA trained on `--warmup-slice` (the paper's Tabl
 setting's methods are answered again with stand-ins for their adapters (`prag eval --controls`: the
 warm-up alone, another question's adapters), and the table gives each control's row and the paired Δ of
 the method's own adapters over it: what the documents' training added, apart from a way of answering.
+With `--elicit` every method's chain of thought that stops without stating its answer is led on to one
+(base rows included, in folders named `…-elicit`), so that no method wins on the answer's format alone.
 
 Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
 reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
@@ -85,6 +87,10 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
 
 
+def with_elicit(settings: Settings, elicit: bool) -> Settings:
+    return replace(settings, answer=replace(settings.answer, elicit=elicit))
+
+
 def evaluate(
     args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3, init: str = "random", controls: tuple[str, ...] = ()
 ) -> Path:
@@ -151,6 +157,7 @@ def main() -> None:
     parser.add_argument("--init", choices=INIT_KINDS, default="random", help="warmup: every setting's adapters start from its warm-up LoRA (the paper's Table 2)")
     parser.add_argument("--controls", default="", help=f"comma-separated controls answered beside each setting's methods: {', '.join(CONTROLS)} (start: --init warmup)")
     parser.add_argument("--warmup-slice", type=slice_argument, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
+    parser.add_argument("--elicit", action="store_true", help="lead every unstated chain of thought on to its answer (AnswerConfig.elicit), in folders named …-elicit")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]
@@ -162,13 +169,16 @@ def main() -> None:
         check_slice(args.warmup_slice)
     start, end = args.slice
     prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
-    base = evaluate(args, args.out / f"{prefix}-base", BASE_METHODS, Settings())
+    elicited = "-elicit" if args.elicit else ""
+    base = evaluate(args, args.out / f"{prefix}-base{elicited}", BASE_METHODS, with_elicit(Settings(), args.elicit))
     folders = []
     for spec in args.settings.split(","):
         name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
+        settings = with_elicit(settings, args.elicit)
         if args.init == "warmup":
             name = f"{name}-warmup"
             ensure_warmup(args, settings)
+        name += elicited
         folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls)))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ import torch
 from prag import Mode, Prag
 from prag.config import Merge
 from prag.errors import InputError, ModelError, NotBuiltError
+from prag.text import stated_answer, states_answer
 
 from .conftest import FAST
 
@@ -121,6 +122,27 @@ def test_a_shared_merge_takes_away_the_collections_shared_part(tiny, monkeypatch
     rank = centred.runtime.adapter_store.load(centred.documents()[0].content_hash).rank
     expected = -(shared.adapter.scaling * shared.adapter.factors[name][1]).T  # Σw = 1 copy taken away
     torch.testing.assert_close(up[0, 2 * rank:], expected)
+
+
+def test_an_unstated_chain_of_thought_is_led_on_to_its_answer_with_the_same_passages_and_adapters(tiny, monkeypatch):
+    """`elicit`: a chain of thought that stopped without "So the answer is" (the tiny model never writes it)
+    goes on from those words in one more generation, handed the adapters it was answered with."""
+    tiny.build()
+    cot = replace(FAST.answer, prompt="cot", cot_max_new_tokens=6)
+    plain = Prag(model=tiny.model_spec, settings=replace(FAST, answer=cot))
+    elicited = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(cot, elicit=True)))
+    seen = record_factors(tiny, monkeypatch)
+    for mode in ("rag", "prag", "flare"):
+        before = plain.ask("When was Velmora founded?", mode, top_k=2)
+        seen.clear()
+        after = elicited.ask("When was Velmora founded?", mode, top_k=2)
+        assert not states_answer(before.raw)
+        assert after.raw.startswith(f"{before.raw.rstrip()} So the answer is") and after.text == stated_answer(after.raw)
+        if mode == "prag":
+            first, second = seen[0], seen[-1]
+            assert first and first.keys() == second.keys() and all(torch.equal(first[n][1], second[n][1]) for n in first)
+    stated = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, elicit=True)))
+    assert "answer is" not in stated.ask("When was Velmora founded?", "rag").raw.lower()  # a short answer is left alone
 
 
 def test_a_merge_that_counts_a_warm_up_once_needs_a_warm_up(tiny):

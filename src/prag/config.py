@@ -361,6 +361,12 @@ class AnswerConfig:
     exemplars: str = "hotpotqa"
     """Which worked examples a `cot` prompt shows: hotpotqa | 2wikimultihopqa | musique."""
     cot_max_new_tokens: int = 128
+    elicit: bool = False
+    """A chain of thought that stops without stating its answer (its token budget spent, or an end of turn
+    first) is led on from "So the answer is" with the same passages and adapters: the second stage of
+    Kojima et al.'s (2022) zero-shot reasoning. The paper's protocol scores what follows that phrase, so
+    without it an answer's format weighs as much as its content (RAG leaves it out of about 40 % of its
+    HotpotQA answers, where the adapters teach it)."""
     sentence_tokens: int = 48
     """Bound on one sentence of FLARE's and DRAGIN's step-by-step generation."""
     max_rounds: int = 8

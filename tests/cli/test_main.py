@@ -129,6 +129,14 @@ def test_recipe_and_merge_default_to_the_models_own():
         options.settings()
 
 
+def test_elicit_reaches_the_answer_settings(tmp_path):
+    from prag.cli import main
+
+    for flags, elicit in ((["--elicit"], True), ([], False)):
+        result = run("--home", str(tmp_path / "h"), *flags, "status")  # the global options are read before it fails
+        assert "does not exist" in one_message(result) and main.given.settings().answer.elicit is elicit
+
+
 def test_augment_model_writes_the_augmentations_and_status_names_it(tiny_model_dir, other_tiny_model_dir, facts_file, tmp_path):
     common = ["--home", str(tmp_path / "h"), "--model", str(tiny_model_dir), "--recipe", "paper"]
     by_other = [*common, "--augment-model", str(other_tiny_model_dir)]

@@ -19,12 +19,13 @@ def test_the_digest_follows_the_prompt_and_generation_settings_only():
         replace(base, flare_threshold=0.5),
         replace(base, combine_merge=Merge("mean", 0.5)),
         replace(base, merge=Merge("sum", shared=0)),
+        replace(base, elicit=True),
     ]
     assert len({prompt_digest(c) for c in changed} | {prompt_digest(base)}) == len(changed) + 1
 
 
 def test_stored_answers_keep_their_digest_when_answer_settings_gain_a_field():
-    """Pinned: the digest run folders were stored under before `combine_merge` and `Merge.shared` existed
+    """Pinned: the digest run folders were stored under before `combine_merge`, `Merge.shared` and `elicit` existed
     (DRAGIN's threshold was then 0.05)."""
     assert prompt_digest(AnswerConfig(prompt="cot", exemplars="2wikimultihopqa", dragin_threshold=0.05)) == "daea81e4d1987d11"
 

@@ -56,6 +56,7 @@ class GlobalOptions:
     augment_model: Optional[str] = None
     """None: the model augments its own documents."""
     augment_questions: str = "example"
+    elicit: bool = False
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
@@ -71,7 +72,7 @@ class GlobalOptions:
             combine_merge = parse_merge(self.combine_merge, "--combine-merge")
         else:  # `--merge X` alone means X for every mode
             combine_merge = combine_merge_for(self.model) if self.merge is None else None
-        answer = AnswerConfig(merge=merge, combine_merge=combine_merge)
+        answer = AnswerConfig(merge=merge, combine_merge=combine_merge, elicit=self.elicit)
         try:
             augment = AugmentConfig(model=self.augment_model, questions=self.augment_questions)
         except ValueError as e:
@@ -110,10 +111,15 @@ def global_options(
             "sentence: one per sentence of the passage, for models that copy the example's questions).",
         ),
     ] = "example",
+    elicit: Annotated[
+        bool,
+        typer.Option(help="A chain-of-thought answer that stops without stating its answer is led on from \"So the answer is\" (the answer format then scores alike in every mode)."),
+    ] = False,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
     given.merge, given.combine_merge, given.augment_model, given.augment_questions = merge, combine_merge, augment_model, augment_questions
+    given.elicit = elicit
 
 
 @app.command()

@@ -18,6 +18,7 @@ from prag.lora import LoRAAdapter, factors_for_batch
 from prag.lora.merge import SHARED_SAMPLE, SharedComponent, merged_set, shared_component
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
+from prag.text import sentence_done
 from prag.types import Answer, Augmentation, Document, Mode
 
 StandIns = Callable[[str, list[Document]], list[LoRAAdapter]]
@@ -109,6 +110,7 @@ class Engine:
                 outputs = self.generator.generate(
                     prompts, self.prompt.max_new_tokens, factors=factors, done=self.prompt.is_complete
                 )
+                outputs = self._stated(questions, contexts, outputs, adapter_sets)
         return [
             Answer(
                 q, self.prompt.answer(raw), mode, [d.id for d in docs], dict(timings), len(questions), raw,
@@ -116,6 +118,25 @@ class Engine:
             )
             for q, raw, docs, used in zip(questions, outputs, hits, injected)
         ]
+
+    def _stated(
+        self, questions: list[str], contexts: list[list[str] | None], outputs: list[str], adapter_sets: list[list[LoRAAdapter]]
+    ) -> list[str]:
+        """The answers, each chain of thought that stopped without stating its answer led on to one
+        (`AnswerConfig.elicit`) with its own passages and adapters, in one more batched generation."""
+        unstated = [i for i, raw in enumerate(outputs) if self.prompt.unstated(raw)]
+        if not unstated:
+            return outputs
+        sets = [adapter_sets[i] for i in unstated]
+        led = [self.prompt.led_to_answer(outputs[i]) for i in unstated]
+        prompts = [self.prompt.text(questions[i], contexts[i], lead) for i, lead in zip(unstated, led)]
+        tails = self.generator.generate(
+            prompts, self.config.max_new_tokens, factors=factors_for_batch(sets) if any(sets) else None, done=sentence_done
+        )
+        stated = list(outputs)
+        for i, lead, tail in zip(unstated, led, tails):
+            stated[i] = lead + tail
+        return stated
 
     def merged(self, mode: Mode, adapters: list[LoRAAdapter], documents: list[Document], scores: dict[Document, float]) -> list[LoRAAdapter]:
         """The question's adapters as the mode's configured merge combines them (the paper's plain sum by default)."""
@@ -160,6 +181,10 @@ class Engine:
         method = Flare if mode is Mode.FLARE else Dragin
         with _timed(timings, "total"):
             traces = method(self.generator, self.prompt, timed_retrieve, self.config).answer_many(questions, top_k)
+            # Their drafts are written without passages, and so is the lead on to an unstated answer.
+            outputs = self._stated(questions, [None] * len(traces), [t.output for t in traces], [[] for _ in traces])
+            for trace, output in zip(traces, outputs):
+                trace.output = output
         timings["generate"] = timings["total"] - timings["retrieve"]
         return [self._active_answer(t, mode, timings, len(questions)) for t in traces]
 

@@ -9,13 +9,13 @@ from prag.errors import InputError
 from prag.model.exemplars import EXEMPLARS
 from prag.model.generate import Generator
 from prag.model import prompts
-from prag.model.prompts import ANSWER_PREFIX, COT_PREFIX
+from prag.model.prompts import ANSWER_LEAD, ANSWER_PREFIX, COT_PREFIX
 from prag.text import after_answer_is, first_line_answer, sentence_done, stated_answer, states_answer
 from prag.types import content_hash
 
 NOT_GENERATION = ("batch_size", "short_batch_size", "adapter_cache_bytes", "max_question_chars")
 """AnswerConfig fields that change no generated text."""
-LATER_ANSWER_FIELDS = {"combine_merge": None}
+LATER_ANSWER_FIELDS = {"combine_merge": None, "elicit": False}
 """AnswerConfig fields added after answers were first stored, left out while at their defaults so that
 stored answers keep their digest."""
 LATER_MERGE_FIELDS = {"shared": None}
@@ -46,6 +46,14 @@ class AnswerPrompt:
         if not self.cot:
             return bool(generated.strip())
         return states_answer(generated)
+
+    def unstated(self, generated: str) -> bool:
+        """A chain of thought to lead on to its answer (`AnswerConfig.elicit`): it stopped without one."""
+        return self.config.elicit and self.cot and not states_answer(generated)
+
+    def led_to_answer(self, generated: str) -> str:
+        """The chain of thought so far, followed by the words that state its answer."""
+        return f"{generated.rstrip()} {ANSWER_LEAD}"
 
     def answer(self, generated: str) -> str:
         return stated_answer(generated) if self.cot else first_line_answer(generated)

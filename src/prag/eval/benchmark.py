@@ -82,6 +82,8 @@ def run_eval(
     provenance = {
         "prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key, "merge": answer.merge_label,
     }
+    if answer.elicit:  # named on the rows it shaped (the run's answer digest holds it too)
+        provenance["elicit"] = True
 
     def answer_many(questions: list[str], mode: Mode) -> list[Answer]:
         # Looked up when answering: the engine holds the index, which exists only once the corpus is built.

@@ -26,6 +26,8 @@ COT_INSTRUCTION = (
     "your own knowledge, and end with \"So the answer is\" and a short answer, as the examples do."
 )
 COT_PREFIX = "Answer:"
+ANSWER_LEAD = "So the answer is"
+"""How a chain of thought states its answer, as the worked examples end."""
 
 
 def cot_user_turn(question: str, passages: list[str] | None, exemplars: tuple[QAPair, ...]) -> str:
@@ -63,7 +65,7 @@ def cot_assistant_turn(evidence: str, answer: str) -> str:
     evidence = evidence.strip()
     if evidence and evidence[-1] not in ".!?":
         evidence += "."
-    return f"{COT_PREFIX} {evidence + ' ' if evidence else ''}So the answer is {answer}."
+    return f"{COT_PREFIX} {evidence + ' ' if evidence else ''}{ANSWER_LEAD} {answer}."
 
 
 REWRITE_INSTRUCTION = (
