@@ -124,7 +124,7 @@ def test_a_shared_merge_takes_away_the_collections_shared_part(tiny, monkeypatch
     torch.testing.assert_close(up[0, 2 * rank:], expected)
 
 
-def test_an_unstated_chain_of_thought_is_led_on_to_its_answer_with_the_same_passages_and_adapters(tiny, monkeypatch):
+def test_an_unstated_chain_of_thought_is_led_on_to_its_answer_with_the_same_adapters(tiny, monkeypatch):
     """`elicit`: a chain of thought that stopped without "So the answer is" (the tiny model never writes it)
     goes on from those words in one more generation, handed the adapters it was answered with."""
     tiny.build()
@@ -139,7 +139,8 @@ def test_an_unstated_chain_of_thought_is_led_on_to_its_answer_with_the_same_pass
         assert not states_answer(before.raw)
         assert after.raw.startswith(f"{before.raw.rstrip()} So the answer is") and after.text == stated_answer(after.raw)
         if mode == "prag":
-            first, second = seen[0], seen[-1]
+            assert len(seen) == 2  # the answer, then the lead on to it
+            first, second = seen
             assert first and first.keys() == second.keys() and all(torch.equal(first[n][1], second[n][1]) for n in first)
     stated = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, elicit=True)))
     assert "answer is" not in stated.ask("When was Velmora founded?", "rag").raw.lower()  # a short answer is left alone
