@@ -103,7 +103,7 @@ class Engine:
                 adapter_sets = [load(q, docs) if docs else [] for q, docs in zip(questions, injected)]
             with _timed(timings, "merge"):
                 adapter_sets = [self.merged(mode, a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
-                factors = factors_for_batch(adapter_sets) if any(adapter_sets) else None
+                factors = factors_for_batch(adapter_sets)  # {} when no question injects any: nothing plugged
             with _timed(timings, "generate"):
                 contexts = [self.context(mode, docs, set(d.id for d in used)) for docs, used in zip(hits, injected)]
                 prompts = [self.prompt.text(q, c) for q, c in zip(questions, contexts)]
@@ -130,9 +130,7 @@ class Engine:
         sets = [adapter_sets[i] for i in unstated]
         led = [self.prompt.led_to_answer(outputs[i]) for i in unstated]
         prompts = [self.prompt.text(questions[i], contexts[i], lead) for i, lead in zip(unstated, led)]
-        tails = self.generator.generate(
-            prompts, self.config.max_new_tokens, factors=factors_for_batch(sets) if any(sets) else None, done=sentence_done
-        )
+        tails = self.generator.generate(prompts, self.config.max_new_tokens, factors=factors_for_batch(sets), done=sentence_done)
         stated = list(outputs)
         for i, lead, tail in zip(unstated, led, tails):
             stated[i] = lead + tail
