@@ -181,6 +181,11 @@ def test_a_folder_kept_with_its_scores_alone_compares_and_pools_as_its_predictio
         reports.compare(([first, other], "closed", None), (whole, "closed", None))
     result = CliRunner().invoke(app, ["compare", f"{first},{second}:rag", f"{kept}:closed"])
     assert result.exit_code == 0 and f"Generations that differ: {expected['changed']} of 4" in result.output
+    # A report needs predictions: asked of a kept folder it says so, and the kept scores stay as they were.
+    before = (kept / "scores.jsonl").read_bytes()
+    result = CliRunner().invoke(app, ["report", str(kept)])
+    assert result.exit_code != 0 and "scores alone" in result.output
+    assert (kept / "scores.jsonl").read_bytes() == before and sorted(p.name for p in kept.iterdir()) == ["run.json", "scores.jsonl"]
 
 
 def test_a_different_experiment_in_the_same_folder_is_refused(tiny_model_dir, hotpot_file, tmp_path):
@@ -312,6 +317,23 @@ def test_folders_of_an_older_prag_are_one_line_errors(tiny_model_dir, hotpot_fil
     (out / "run.json").write_text("{not json")
     with pytest.raises(InputError, match="damaged"):
         reports.write(out)
+
+
+def test_an_elicited_run_says_so_and_folders_from_before_the_field_read_as_unelicited(tiny_model_dir, hotpot_file, tmp_path):
+    elicited = replace(FAST, answer=replace(FAST.answer, elicit=True))
+    request = EvalRequest("hotpotqa", hotpot_file, tmp_path / "e", [Mode.CLOSED], limit=2)
+    run_eval(request, model=str(tiny_model_dir), settings=elicited)
+    assert json.loads((tmp_path / "e" / "run.json").read_text())["elicit"] is True
+    assert "prompt cot (elicited)" in (tmp_path / "e" / "report.md").read_text()
+    out = tmp_path / "old"
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=2)
+    stored = json.loads((out / "run.json").read_text())
+    assert stored.pop("elicit") is False
+    (out / "run.json").write_text(json.dumps(stored))  # as kept before the field existed
+    evaluate(tiny_model_dir, hotpot_file, out, methods=[Mode.CLOSED], limit=3)  # resumes: the same experiment
+    assert len(read_jsonl(out / "predictions.jsonl")) == 3 and "elicited" not in (out / "report.md").read_text()
+    with pytest.raises(InputError, match="elicit"):  # while an elicited run may not join it
+        run_eval(replace(request, out=out, limit=3), model=str(tiny_model_dir), settings=elicited)
 
 
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):

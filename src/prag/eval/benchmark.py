@@ -82,7 +82,7 @@ def run_eval(
     provenance = {
         "prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key, "merge": answer.merge_label,
     }
-    if answer.elicit:  # named on the rows it shaped (the run's answer digest holds it too)
+    if answer.elicit:  # named on the rows it shaped, as on the run (RunIdentity.elicit)
         provenance["elicit"] = True
 
     def answer_many(questions: list[str], mode: Mode) -> list[Answer]:
@@ -115,6 +115,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         answer_digest=prompt_digest(settings.answer),
         merge=settings.answer.merge_label,
         questions=f"{request.questions[0]}:{request.questions[1]}" if request.questions else "first",
+        elicit=settings.answer.elicit,
     )
 
 

@@ -27,7 +27,7 @@ can be kept in the repository (bench/scores/) and compared or pooled later witho
 
 def write(out: Path) -> Path:
     """Writes results.json, report.md, scores.jsonl and the PNG plots; returns the report's path."""
-    run = _read_run(out)
+    run = _read_reportable_run(out)
     rows = _scored_rows(out, run)
     results = _summary(out, run, rows)
     write_json_atomic(out / "results.json", results)
@@ -54,7 +54,7 @@ def _raw_digest(row: dict) -> str:
 
 
 def summarize(out: Path) -> dict:
-    run = _read_run(out)
+    run = _read_reportable_run(out)
     return _summary(out, run, _scored_rows(out, run))
 
 
@@ -76,6 +76,15 @@ def _summary(out: Path, run: dict, rows: list[dict]) -> dict:
 
 def _read_run(out: Path) -> dict:
     return read_run(out)
+
+
+def _read_reportable_run(out: Path) -> dict:
+    """A report is made from predictions: a folder kept with its scores alone has none, and writing its
+    report would overwrite the kept scores with those of no predictions."""
+    run = _read_run(out)
+    if not (out / PREDICTIONS).is_file() and (out / SCORES).is_file():
+        raise InputError(f"{out} is kept with its scores alone (no {PREDICTIONS}): `prag compare` reads it; a report needs the predictions")
+    return run
 
 
 def _distinct(rows: list[dict]) -> list[dict]:
@@ -300,7 +309,8 @@ def render(results: dict) -> str:
     main = main_methods(results["methods"])
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
-        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']} · BM25 top-{run['top_k']}"
+        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']}{' (elicited)' if run['elicit'] else ''}"
+        f" · BM25 top-{run['top_k']}"
         f" · recipe {run['recipe']['name']} · merge {run['merge']}",
         "",
         _corpus_line(run),

@@ -49,6 +49,14 @@ class RunIdentity:
     questions: str
     """`first` for the first N questions (a later run may extend the folder to more), or `START:END` for a
     slice: a dev slice and a test slice never share a folder, so no report mixes them."""
+    elicit: bool = False
+    """Whether an answer that stopped without stating itself was led on to state it (`--elicit`): the answer
+    digest holds it too, but only this field lets a reader of the folder see it."""
+
+
+LATER_RUN_FIELDS = {"elicit": False}
+"""Identity fields added after folders were first kept (name -> the value they then had): a folder written
+before one existed reads as having had its default, so kept folders stay readable and resumable."""
 
 
 def parse_methods(text: str) -> list[Mode]:
@@ -86,6 +94,7 @@ def read_run(out: Path) -> dict:
         stored = read_json_object(path, f"evaluation folder {out}")
     except DamagedError as e:  # the folder, not prag's home, is what to replace
         raise InputError(f"{e}: evaluate into another --out folder") from None
+    stored = {**LATER_RUN_FIELDS, **stored}
     missing = [name for name in RunIdentity.__dataclass_fields__ if name not in stored]
     if missing:
         raise InputError(f"{out} was written by an older prag (no {', '.join(missing)} in {RUN}): evaluate into another --out folder")
