@@ -141,6 +141,11 @@ def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir
     against = against["by_protocol"]["full"]["difference"]
     assert against["delta"] == pytest.approx(100 * sum(diffs) / 3)
     assert against["wins"] == sum(d > 0 for d in diffs) and against["losses"] == sum(d < 0 for d in diffs)
+    # Split by question type: q0 and q1 are bridge questions, q2 the only comparison one (no interval).
+    by_type = reports.compare((tmp_path / "a", "rag", None), (tmp_path / "b", "closed", None))["by_type"]
+    assert sorted(by_type) == ["bridge", "comparison"]
+    assert by_type["bridge"]["full"]["difference"]["delta"] == pytest.approx(100 * sum(diffs[:2]) / 2)
+    assert by_type["comparison"]["full"]["difference"] is None and by_type["comparison"]["full"]["first"]["n"] == 1
 
     other = tmp_path / "other.json"
     other.write_text(json.dumps(json.loads(hotpot_file.read_text())[1:]))
@@ -152,6 +157,8 @@ def test_compare_pairs_two_folders_on_the_questions_both_answered(tiny_model_dir
     assert result.exit_code == 2 and "init warmup" in result.output
     result = CliRunner().invoke(app, ["compare", f"{tmp_path / 'a'}:rag", f"{tmp_path / 'b'}:closed"])
     assert result.exit_code == 0 and "won / lost" in result.output
+    result = CliRunner().invoke(app, ["compare", "--by-type", f"{tmp_path / 'a'}:rag", f"{tmp_path / 'b'}:closed"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "comparison" in result.output and "bridge" in result.output
 
 
 def test_a_folder_kept_with_its_scores_alone_compares_and_pools_as_its_predictions(tiny_model_dir, hotpot_file, tmp_path):

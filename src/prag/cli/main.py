@@ -302,6 +302,7 @@ def report(folders: Annotated[list[Path], typer.Argument(help="Run folders writt
 def compare(
     first: Annotated[str, typer.Argument(help="FOLDER[,FOLDER…]:METHOD[@INIT], e.g. runs/hotpotqa-paper:prag, runs/h:prag@warmup, runs/h:combine@warmup/foreign (a control, `prag eval --controls`), or runs/h-0-50,runs/h-50-100:prag (parts of one run pooled).")],
     second: Annotated[str, typer.Argument(help="The baseline, same form, e.g. runs/hotpotqa:rag.")],
+    by_type: Annotated[bool, typer.Option("--by-type", help="Also compare within each question type (bridge, comparison, …).")] = False,
 ) -> None:
     """Paired F1 difference of two methods on the questions both answered, from two run folders of one
     benchmark file (another recipe, prompt or model) or one folder, with a bootstrap interval; a folder
@@ -311,17 +312,23 @@ def compare(
         result = reports.compare(*sides)
     names = [",".join(map(str, folders)) + f":{method}" + (f"@{init}" if init else "") for folders, method, init in sides]
     table = Table(title=f"F1 %: first = {names[0]}, second = {names[1]}; Δ = first − second, paired bootstrap 95 %")
-    for column in ("protocol", "questions", "first", "second", "Δ F1", "interval", "won / lost"):
+    groups = {"all": result["by_protocol"], **(result["by_type"] if by_type else {})}
+    for column in ("type",) * by_type + ("protocol", "questions", "first", "second", "Δ F1", "interval", "won / lost"):
         table.add_column(column, justify="right")
-    for protocol, r in result["by_protocol"].items():
-        d = r["difference"]
-        low, high = d["interval"]
-        table.add_row(
-            protocol, str(d["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}",
-            f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}",
-        )
+    for group, protocols in groups.items():
+        for protocol, r in protocols.items():
+            table.add_row(*(group,) * by_type, protocol, *_paired_cells(r))
     stdout.print(table)
     stdout.print(f"Generations that differ: {result['changed']} of {result['questions']}")
+
+
+def _paired_cells(r: dict) -> tuple[str, ...]:
+    """One comparison row's cells; a question type answered once has no paired interval."""
+    d = r["difference"]
+    if d is None:
+        return str(r["first"]["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}", "–", "–", "–"
+    low, high = d["interval"]
+    return str(d["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}", f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}"
 
 
 @app.command()

@@ -218,7 +218,9 @@ def compare(first: Side, second: Side) -> dict:
     """One method's F1 against another's on the questions both answered, with a paired bootstrap
     interval: across run folders too (another recipe, prompt or model on the same benchmark file).
     `changed` counts the shared questions whose generations differ: when adapters change few answers, a
-    Δ of zero says they did nothing rather than that gains and losses cancelled."""
+    Δ of zero says they did nothing rather than that gains and losses cancelled. `by_type` splits the
+    comparison by question type: on 2Wiki a comparison question names its two candidates, so a method can
+    gain there by choosing between them, apart from any knowledge the types that need a fact show."""
     (run_a, rows_a), (run_b, rows_b) = side_rows(first), side_rows(second)
     same = [(r["dataset"], r["data_sha256"], r["aliases_sha256"]) for r in (run_a, run_b)]
     if same[0] != same[1]:
@@ -227,16 +229,22 @@ def compare(first: Side, second: Side) -> dict:
     shared = [r for r in rows_a if r["id"] in baseline]
     if len(shared) < 2:
         raise InputError(f"only {len(shared)} question(s) answered by both sides: nothing to compare")
-    by_protocol = {
+    changed = sum(_raw_digest(r) != _raw_digest(baseline[r["id"]]) for r in shared)
+    by_type = {t: _paired_by_protocol([r for r in shared if r["type"] == t], baseline) for t in sorted({r["type"] for r in shared})}
+    return {"questions": len(shared), "changed": changed, "by_protocol": _paired_by_protocol(shared, baseline), "by_type": by_type}
+
+
+def _paired_by_protocol(rows: list[dict], baseline: dict[str, dict]) -> dict:
+    """Per protocol, both sides' mean scores on `rows`' questions and their paired difference (None
+    below two questions)."""
+    return {
         protocol: {
-            "first": _mean_scores(shared, protocol),
-            "second": _mean_scores([baseline[r["id"]] for r in shared], protocol),
-            "difference": paired_difference(shared, baseline, protocol),
+            "first": _mean_scores(rows, protocol),
+            "second": _mean_scores([baseline[r["id"]] for r in rows], protocol),
+            "difference": paired_difference(rows, baseline, protocol),
         }
         for protocol in PROTOCOLS
     }
-    changed = sum(_raw_digest(r) != _raw_digest(baseline[r["id"]]) for r in shared)
-    return {"questions": len(shared), "changed": changed, "by_protocol": by_protocol}
 
 
 def side_rows(side: Side) -> tuple[dict, list[dict]]:
