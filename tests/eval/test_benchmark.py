@@ -80,6 +80,8 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
     recall = read_jsonl(out / "retrieval.jsonl")
     # Three paragraphs, top-3: every gold paragraph is retrieved.
     assert [r["recall"] for r in recall] == [1.0] * 4 and results["retrieval"]["gold_recall"] == 100.0
+    by_type = results["retrieval"]["by_type"]
+    assert {t: (r["questions"], r["gold_recall"]) for t, r in by_type.items()} == {"bridge": (3, 100.0), "comparison": (1, 100.0)}
     rag = next(m for m in results["methods"] if m["method"] == "rag")
     assert rag["questions"] == 4 and set(rag["scores"]["paper"]["by_type"]) == {"bridge", "comparison"}
     closed = next(m for m in results["methods"] if m["method"] == "closed")
@@ -93,6 +95,13 @@ def test_report_is_rebuilt_from_the_folder_alone_and_recall_is_measured(tiny_mod
         f.writelines(lines[:3])
     reports.write(out)
     assert json.loads((out / "results.json").read_text()) == results
+    # Recall per question type is read from the folder's retrieval rows: one comparison question missing a gold paragraph.
+    rows = [r | {"recall": 0.5, "all_gold": False} if r["type"] == "comparison" else r for r in read_jsonl(out / "retrieval.jsonl")]
+    (out / "retrieval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    reports.write(out)
+    by_type = json.loads((out / "results.json").read_text())["retrieval"]["by_type"]
+    assert (by_type["comparison"]["gold_recall"], by_type["comparison"]["all_gold_retrieved"], by_type["bridge"]["gold_recall"]) == (50.0, 0.0, 100.0)
+    assert "comparison 50.0 % (all 0.0 %, 1 questions)" in (out / "report.md").read_text()
 
 
 def test_recall_is_not_measured_against_a_corpus_of_other_passages(tiny_model_dir, hotpot_file, tmp_path):
