@@ -325,10 +325,11 @@ def compare(
 def _paired_cells(r: dict) -> tuple[str, ...]:
     """One comparison row's cells; a question type answered once has no paired interval."""
     d = r["difference"]
+    means = str(r["first"]["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}"
     if d is None:
-        return str(r["first"]["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}", "–", "–", "–"
+        return *means, "–", "–", "–"
     low, high = d["interval"]
-    return str(d["n"]), f"{r['first']['f1']:.1f}", f"{r['second']['f1']:.1f}", f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}"
+    return *means, f"{d['delta']:+.1f}", f"[{low:.1f}, {high:.1f}]", f"{d['wins']} / {d['losses']}"
 
 
 @app.command()

@@ -7,6 +7,7 @@ import random
 import statistics
 from collections import defaultdict
 from pathlib import Path
+from typing import Callable
 
 from prag.config import INIT_KINDS
 from prag.errors import InputError
@@ -230,8 +231,13 @@ def compare(first: Side, second: Side) -> dict:
     if len(shared) < 2:
         raise InputError(f"only {len(shared)} question(s) answered by both sides: nothing to compare")
     changed = sum(_raw_digest(r) != _raw_digest(baseline[r["id"]]) for r in shared)
-    by_type = {t: _paired_by_protocol([r for r in shared if r["type"] == t], baseline) for t in sorted({r["type"] for r in shared})}
+    by_type = _per_type(shared, lambda rows: _paired_by_protocol(rows, baseline))
     return {"questions": len(shared), "changed": changed, "by_protocol": _paired_by_protocol(shared, baseline), "by_type": by_type}
+
+
+def _per_type(rows: list[dict], summarise: Callable[[list[dict]], dict]) -> dict[str, dict]:
+    """`summarise` applied to each question type's rows, types sorted."""
+    return {t: summarise([r for r in rows if r["type"] == t]) for t in sorted({r["type"] for r in rows})}
 
 
 def _paired_by_protocol(rows: list[dict], baseline: dict[str, dict]) -> dict:
@@ -303,8 +309,7 @@ def _retrieval(rows: list[dict], run: dict) -> dict | None:
     scored = [r for r in rows if r["recall"] is not None]
     if not scored:
         return None
-    by_type = {t: _recall([r for r in scored if r["type"] == t]) for t in sorted({r["type"] for r in scored})}
-    return {"k": run["top_k"], **_recall(scored), "by_type": by_type}
+    return {"k": run["top_k"], **_recall(scored), "by_type": _per_type(scored, _recall)}
 
 
 def _recall(rows: list[dict]) -> dict:

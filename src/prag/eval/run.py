@@ -4,7 +4,7 @@ as batches finish, so an interrupted run redoes at most one batch."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
@@ -54,9 +54,10 @@ class RunIdentity:
     digest holds it too, but only this field lets a reader of the folder see it."""
 
 
-LATER_RUN_FIELDS = {"elicit": False}
-"""Identity fields added after folders were first kept (name -> the value they then had): a folder written
-before one existed reads as having had its default, so kept folders stay readable and resumable."""
+LATER_RUN_FIELDS = {f.name: f.default for f in fields(RunIdentity) if f.default is not MISSING}
+"""Identity fields added after folders were first kept, those with a default (name -> the value they then
+had): a folder written before one existed reads as having had its default, so kept folders stay readable
+and resumable."""
 
 
 def parse_methods(text: str) -> list[Mode]:
