@@ -6,7 +6,9 @@ folder per dataset and slice holds closed-book and Standard RAG. Every folder re
 shared by every run with the same model and recipe, so a merge setting reuses stored adapters (no
 retraining) and rerunning the same command continues where it stopped. The table per dataset and slice:
 method × setting, F1 and EM (paper protocol), the paired Δ F1 against Standard RAG with its 95 % bootstrap
-interval and questions won / lost, and seconds per question. With `--init warmup` every setting's
+interval and questions won / lost, and seconds per question. A setting at top-k other than 3 (`/kN`)
+brings Standard RAG at that k as well, in a base folder of its own (`…-base-kN`), so that its methods can
+be read against RAG given the same passages; every Δ in the table stays against RAG at top-3. With `--init warmup` every setting's
 adapters start from a warm-up LoRA trained on `--warmup-slice` (the paper's Table 2; pair it with a
 `+start-once` merge to count the warm-up once), in folders named `…-warmup`. With `--controls` each
 setting's methods are answered again with stand-ins for their adapters (`prag eval --controls`: the
@@ -53,8 +55,6 @@ RESERVED = (300, 500)
 """Questions never run, read or used for any decision."""
 BASE_METHODS = [Mode.CLOSED, Mode.RAG]
 PARAMETRIC = [Mode.PRAG, Mode.COMBINE]
-WITHOUT_ADAPTERS = {Mode.PRAG.value: Mode.CLOSED.value, Mode.COMBINE.value: Mode.RAG.value}
-"""Each adapter method's prompt answered without adapters: what `changed` counts generations against."""
 
 
 def check_slice(span: tuple[int, int]) -> None:
@@ -67,7 +67,8 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     """`RECIPE[@FIELD=VALUE…]/MERGE[/kN]`, e.g. `paper/sum`, `paper/score:0.5`, `paper/sum/k1`,
     `authors@epochs=2@learning_rate=1e-3/mean`: a folder name, its settings and its top-k (3 unless kN).
     An override changes one field of the named recipe (and so its adapters); the base folder's RAG keeps
-    top-3 whatever a setting's k, so every Δ is against the same RAG. With `augment_model`, another model
+    top-3 whatever a setting's k, so every Δ is against the same RAG (RAG at the setting's k is a row of
+    its own, `base_at_k`). With `augment_model`, another model
     writes the augmentations (the paper's Table 3)."""
     recipe_spec, _, rest = spec.partition("/")
     merge_spec, _, k_spec = rest.partition("/")
@@ -107,29 +108,39 @@ def ensure_warmup(args, settings: Settings) -> None:
     run_warmup(args.dataset, FILES[args.dataset], start, end - start, args.home, args.model, settings)
 
 
-def table(base: Path, folders: list[tuple[str, Path]], init: str = "random", controls: tuple[str, ...] = ()) -> str:
-    """`changed`: the generations that differ from the same prompt's without adapters (P-RAG from
-    closed-book's, Combine from RAG's), of the questions answered. A control's row gives, last, the
-    method's own adapters against it."""
+def base_at_k(args, prefix: str, top_k: int, elicited: str) -> Path:
+    """Standard RAG at a setting's top-k: the passages its Combine answers with, without the adapters."""
+    return evaluate(args, args.out / f"{prefix}-base-k{top_k}{elicited}", [Mode.RAG], with_elicit(Settings(), args.elicit), top_k)
+
+
+def table(
+    base: Path, folders: list[tuple[str, Path, int]], init: str = "random", controls: tuple[str, ...] = (), rag_at_k: dict[int, Path] | None = None
+) -> str:
+    """`folders`: each setting's name, folder and top-k; `rag_at_k`: RAG's folder at each top-k other than 3.
+    `changed`: the generations that differ from the same prompt's without adapters (P-RAG from
+    closed-book's, Combine from RAG's at the setting's top-k), of the questions answered. A control's row
+    gives, last, the method's own adapters against it."""
+    rag_at_k = {3: base, **(rag_at_k or {})}
+    without = {folder: {Mode.PRAG.value: (base, Mode.CLOSED.value), Mode.COMBINE.value: (rag_at_k[k], Mode.RAG.value)} for _, folder, k in folders}
     lines = [
         "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | changed | s/question | own − control [95 %] |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = [(m, "–", base, None) for m in ("closed", "rag")] + [
-        (m.value, name, f, variant) for name, f in folders for m in PARAMETRIC for variant in (None, *(controlled(init, c) for c in controls))
+    rows = [(m, "–", base, None) for m in ("closed", "rag")] + [("rag", f"top-{k}", f, None) for k, f in sorted(rag_at_k.items()) if k != 3] + [
+        (m.value, name, f, variant) for name, f, _ in folders for m in PARAMETRIC for variant in (None, *(controlled(init, c) for c in controls))
     ]
-    summaries = {folder: report.summarize(folder)["methods"] for folder in {base, *(f for _, f in folders)}}
+    summaries = {folder: report.summarize(folder)["methods"] for folder in {*rag_at_k.values(), *(f for _, f, _ in folders)}}
     for method, name, folder, variant in rows:
         summary = next((s for s in summaries[folder] if s["method"] == method and (variant is None or s["init"] == variant)), None)
         if summary is None:
             continue
         total = summary["scores"]["paper"]["total"]
         delta, won, changed, own = "–", "–", "–", "–"
-        if method != "rag":
+        if folder != base or method != "rag":
             d = report.compare((folder, method, variant), (base, "rag", None))["by_protocol"]["paper"]["difference"]
             delta, won = _difference(d), f"{d['wins']} / {d['losses']}"
-        if method in WITHOUT_ADAPTERS:
-            changed = str(report.compare((folder, method, variant), (base, WITHOUT_ADAPTERS[method], None))["changed"])
+        if method in without.get(folder, {}):
+            changed = str(report.compare((folder, method, variant), (*without[folder][method], None))["changed"])
         if variant is not None:
             own = _difference(summary["own_vs_control"]["paper"])
             name = f"{name}, {control_of(variant)[1]} control"
@@ -171,7 +182,7 @@ def main() -> None:
     prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
     elicited = "-elicit" if args.elicit else ""
     base = evaluate(args, args.out / f"{prefix}-base{elicited}", BASE_METHODS, with_elicit(Settings(), args.elicit))
-    folders = []
+    folders, rag_at_k = [], {}
     for spec in args.settings.split(","):
         name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
         settings = with_elicit(settings, args.elicit)
@@ -179,8 +190,10 @@ def main() -> None:
             name = f"{name}-warmup"
             ensure_warmup(args, settings)
         name += elicited
-        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls)))
-    text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls)}\n"
+        if top_k != 3 and top_k not in rag_at_k:
+            rag_at_k[top_k] = base_at_k(args, prefix, top_k, elicited)
+        folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls), top_k))
+    text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls, rag_at_k)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")
     print(text)
 
