@@ -6,8 +6,8 @@ folder per dataset and slice holds closed-book and Standard RAG. Every folder re
 shared by every run with the same model and recipe, so a merge setting reuses stored adapters (no
 retraining) and rerunning the same command continues where it stopped. The table per dataset and slice:
 method × setting, F1 and EM (paper protocol), the paired Δ F1 against Standard RAG with its 95 % bootstrap
-interval and questions won / lost, and seconds per question. A setting at top-k other than 3 (`/kN`)
-brings Standard RAG at that k as well, in a base folder of its own (`…-base-kN`), so that its methods can
+interval and questions won / lost, and seconds per question. A Combine setting at top-k other than 3
+(`/kN`) brings Standard RAG at that k as well, in a base folder of its own (`…-base-kN`), so that its methods can
 be read against RAG given the same passages; every Δ in the table stays against RAG at top-3. With `--init warmup` every setting's
 adapters start from a warm-up LoRA trained on `--warmup-slice` (the paper's Table 2; pair it with a
 `+start-once` merge to count the warm-up once), in folders named `…-warmup`. With `--controls` each
@@ -121,7 +121,10 @@ def table(
     closed-book's, Combine from RAG's at the setting's top-k), of the questions answered. A control's row
     gives, last, the method's own adapters against it."""
     rag_at_k = {3: base, **(rag_at_k or {})}
-    without = {folder: {Mode.PRAG.value: (base, Mode.CLOSED.value), Mode.COMBINE.value: (rag_at_k[k], Mode.RAG.value)} for _, folder, k in folders}
+    without = {folder: {Mode.PRAG.value: (base, Mode.CLOSED.value)} for _, folder, _ in folders}
+    for _, folder, k in folders:
+        if k in rag_at_k:  # a P-RAG-only setting at another k brings no RAG at its k
+            without[folder][Mode.COMBINE.value] = (rag_at_k[k], Mode.RAG.value)
     lines = [
         "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | changed | s/question | own − control [95 %] |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -190,7 +193,7 @@ def main() -> None:
             name = f"{name}-warmup"
             ensure_warmup(args, settings)
         name += elicited
-        if top_k != 3 and top_k not in rag_at_k:
+        if top_k != 3 and top_k not in rag_at_k and Mode.COMBINE in methods:  # P-RAG is read against closed-book
             rag_at_k[top_k] = base_at_k(args, prefix, top_k, elicited)
         folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls), top_k))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls, rag_at_k)}\n"
