@@ -55,6 +55,10 @@ RESERVED = (300, 500)
 """Questions never run, read or used for any decision."""
 BASE_METHODS = [Mode.CLOSED, Mode.RAG]
 PARAMETRIC = [Mode.PRAG, Mode.COMBINE]
+WITHOUT_ADAPTERS = {Mode.PRAG.value: Mode.CLOSED.value, Mode.COMBINE.value: Mode.RAG.value}
+"""Each adapter method's prompt answered without adapters: what `changed` counts generations against."""
+BASE_TOP_K = EvalRequest.top_k
+"""The base folder's top-k (`prag eval`'s default): a setting's k unless it says `/kN`."""
 
 
 def check_slice(span: tuple[int, int]) -> None:
@@ -74,7 +78,7 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     merge_spec, _, k_spec = rest.partition("/")
     if k_spec and not (k_spec.startswith("k") and k_spec[1:].isdigit() and int(k_spec[1:]) >= 1):
         raise SystemExit(f"{spec!r}: the third part is kN, e.g. k1")
-    top_k = int(k_spec[1:]) if k_spec else 3
+    top_k = int(k_spec[1:]) if k_spec else BASE_TOP_K
     # Named as its base recipe: the sweep's folders (and their run identities) were first written so.
     recipe = replace(parse_recipe(recipe_spec), name=recipe_spec.split("@")[0])
     if precision:
@@ -85,7 +89,7 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     label = recipe_spec.replace("@", "-").replace("=", "")
     written_by = f"-by-{Path(augment_model).name}" if augment_model else ""
     name = f"{label}{'-' + precision if precision else ''}{written_by}-{merge.label.replace('×', 'x').replace('+', '-').replace(':', '')}"
-    return (name if top_k == 3 else f"{name}-k{top_k}"), settings, top_k
+    return (name if top_k == BASE_TOP_K else f"{name}-k{top_k}"), settings, top_k
 
 
 def with_elicit(settings: Settings, elicit: bool) -> Settings:
@@ -93,7 +97,7 @@ def with_elicit(settings: Settings, elicit: bool) -> Settings:
 
 
 def evaluate(
-    args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = 3, init: str = "random", controls: tuple[str, ...] = ()
+    args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = BASE_TOP_K, init: str = "random", controls: tuple[str, ...] = ()
 ) -> Path:
     print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
     request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice, init=init, controls=controls)
@@ -116,20 +120,17 @@ def base_at_k(args, prefix: str, top_k: int, elicited: str) -> Path:
 def table(
     base: Path, folders: list[tuple[str, Path, int]], init: str = "random", controls: tuple[str, ...] = (), rag_at_k: dict[int, Path] | None = None
 ) -> str:
-    """`folders`: each setting's name, folder and top-k; `rag_at_k`: RAG's folder at each top-k other than 3.
+    """`folders`: each setting's name, folder and top-k; `rag_at_k`: RAG's folder at each other top-k.
     `changed`: the generations that differ from the same prompt's without adapters (P-RAG from
     closed-book's, Combine from RAG's at the setting's top-k), of the questions answered. A control's row
     gives, last, the method's own adapters against it."""
-    rag_at_k = {3: base, **(rag_at_k or {})}
-    without = {folder: {Mode.PRAG.value: (base, Mode.CLOSED.value)} for _, folder, _ in folders}
-    for _, folder, k in folders:
-        if k in rag_at_k:  # a P-RAG-only setting at another k brings no RAG at its k
-            without[folder][Mode.COMBINE.value] = (rag_at_k[k], Mode.RAG.value)
+    rag_at_k = {BASE_TOP_K: base, **(rag_at_k or {})}
+    k_of = {folder: k for _, folder, k in folders}
     lines = [
         "| method | setting | F1 | EM | Δ F1 vs RAG [95 %] | won / lost | changed | s/question | own − control [95 %] |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = [(m, "–", base, None) for m in ("closed", "rag")] + [("rag", f"top-{k}", f, None) for k, f in sorted(rag_at_k.items()) if k != 3] + [
+    rows = [(m, "–", base, None) for m in ("closed", "rag")] + [("rag", f"top-{k}", f, None) for k, f in sorted(rag_at_k.items()) if k != BASE_TOP_K] + [
         (m.value, name, f, variant) for name, f, _ in folders for m in PARAMETRIC for variant in (None, *(controlled(init, c) for c in controls))
     ]
     summaries = {folder: report.summarize(folder)["methods"] for folder in {*rag_at_k.values(), *(f for _, f, _ in folders)}}
@@ -142,8 +143,10 @@ def table(
         if folder != base or method != "rag":
             d = report.compare((folder, method, variant), (base, "rag", None))["by_protocol"]["paper"]["difference"]
             delta, won = _difference(d), f"{d['wins']} / {d['losses']}"
-        if method in without.get(folder, {}):
-            changed = str(report.compare((folder, method, variant), (*without[folder][method], None))["changed"])
+        # P-RAG's prompt has no passages, so closed-book's is its at any k; a P-RAG-only sweep at another k has no RAG there.
+        without = base if method == Mode.PRAG.value else rag_at_k.get(k_of.get(folder))
+        if method in WITHOUT_ADAPTERS and without is not None:
+            changed = str(report.compare((folder, method, variant), (without, WITHOUT_ADAPTERS[method], None))["changed"])
         if variant is not None:
             own = _difference(summary["own_vs_control"]["paper"])
             name = f"{name}, {control_of(variant)[1]} control"
@@ -193,7 +196,7 @@ def main() -> None:
             name = f"{name}-warmup"
             ensure_warmup(args, settings)
         name += elicited
-        if top_k != 3 and top_k not in rag_at_k and Mode.COMBINE in methods:  # P-RAG is read against closed-book
+        if top_k != BASE_TOP_K and top_k not in rag_at_k and Mode.COMBINE in methods:  # P-RAG is read against closed-book
             rag_at_k[top_k] = base_at_k(args, prefix, top_k, elicited)
         folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls), top_k))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls, rag_at_k)}\n"
