@@ -15,6 +15,7 @@ from prag.engine.prompting import AnswerPrompt
 from prag.errors import DamagedError, InputError, NotBuiltError
 from prag.ingest import require_unicode
 from prag.lora import LoRAAdapter, factors_for_batch
+from prag.lora.layer import Factors
 from prag.lora.merge import SHARED_SAMPLE, SharedComponent, merged_set, shared_component
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
@@ -87,23 +88,12 @@ class Engine:
         questions = [validate_question(q, self.config.max_question_chars) for q in questions]
         if not questions:
             raise InputError("no questions given")
-        top_k = self.config.top_k if top_k is None else top_k
-        if top_k < 1:
-            raise InputError(f"top_k must be at least 1, got {top_k}")
+        top_k = self._top_k(top_k)
         if mode.active:
             return self._ask_active(questions, mode, top_k)
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
-            with _timed(timings, "retrieve"):
-                scored = [self.retrieve_scored(q, top_k) if mode.retrieves else [] for q in questions]
-                hits = [[doc for doc, _ in found] for found in scored]
-                injected = [self.parametric(mode, docs) for docs in hits]
-            with _timed(timings, "load"):
-                load = stand_ins or (lambda _question, docs: self.load_adapters(docs))
-                adapter_sets = [load(q, docs) if docs else [] for q, docs in zip(questions, injected)]
-            with _timed(timings, "merge"):
-                adapter_sets = [self.merged(mode, a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
-                factors = factors_for_batch(adapter_sets)  # {} when no question injects any: nothing plugged
+            hits, injected, adapter_sets, factors = self._retrieve_and_update(questions, mode, top_k, stand_ins, timings)
             with _timed(timings, "generate"):
                 contexts = [self.context(mode, docs, set(d.id for d in used)) for docs, used in zip(hits, injected)]
                 prompts = [self.prompt.text(q, c) for q, c in zip(questions, contexts)]
@@ -118,6 +108,47 @@ class Engine:
             )
             for q, raw, docs, used in zip(questions, outputs, hits, injected)
         ]
+
+    def _top_k(self, top_k: int | None) -> int:
+        """A request's top-k, the configured one when not given."""
+        top_k = self.config.top_k if top_k is None else top_k
+        if top_k < 1:
+            raise InputError(f"top_k must be at least 1, got {top_k}")
+        return top_k
+
+    def _retrieve_and_update(
+        self, questions: list[str], mode: Mode, top_k: int, stand_ins: StandIns | None, timings: dict[str, float]
+    ) -> tuple[list[list[Document]], list[list[Document]], list[list[LoRAAdapter]], Factors]:
+        """Each question's retrieved documents, those the mode injects, their adapters merged as the mode
+        merges them (or the `stand_ins`' adapters, merged alike), and those sets as one batch's factors
+        ({} when no question injects any: nothing is plugged); times the retrieve, load and merge stages."""
+        with _timed(timings, "retrieve"):
+            scored = [self.retrieve_scored(q, top_k) if mode.retrieves else [] for q in questions]
+            hits = [[doc for doc, _ in found] for found in scored]
+            injected = [self.parametric(mode, docs) for docs in hits]
+        with _timed(timings, "load"):
+            load = stand_ins or (lambda _question, docs: self.load_adapters(docs))
+            adapter_sets = [load(q, docs) if docs else [] for q, docs in zip(questions, injected)]
+        with _timed(timings, "merge"):
+            adapter_sets = [self.merged(mode, a, used, dict(found)) for a, used, found in zip(adapter_sets, injected, scored)]
+            factors = factors_for_batch(adapter_sets)
+        return hits, injected, adapter_sets, factors
+
+    def answer_logprobs(
+        self, question: str, mode: Mode, answers: list[str], top_k: int | None = None, stand_ins: StandIns | None = None
+    ) -> list[float]:
+        """log p (nats) of each given answer stated at once, with the passages and merged adapters the mode
+        would answer the question with, and no reasoning generated first: how strongly the mode holds each
+        answer. Cheaper and far less noisy per question than a generated answer's F1, it shows knowledge an
+        adapter carries even when too little to change a greedy answer (`bench/answer_likelihood.py`)."""
+        question = validate_question(question, self.config.max_question_chars)
+        if mode.active:
+            raise InputError(f"{mode.value} decides while it generates: its answers cannot be scored without generating")
+        top_k = self._top_k(top_k)
+        hits, injected, _, factors = self._retrieve_and_update([question], mode, top_k, stand_ins, {})
+        context = self.context(mode, hits[0], {d.id for d in injected[0]})
+        prompt = self.prompt.text(question, context, self.prompt.answer_lead)
+        return self.generator.continuations_logprob(prompt, [f" {a.strip()}" for a in answers], factors)
 
     def _stated(
         self, questions: list[str], contexts: list[list[str] | None], outputs: list[str], adapter_sets: list[list[LoRAAdapter]]

@@ -35,6 +35,12 @@ class AnswerPrompt:
         """The chat prompt, its assistant turn begun with the family's prefix and any answer so far."""
         return self.generator.chat_prompt(user_turn(self.config, question, passages), assistant_prefix(self.config) + partial)
 
+    @property
+    def answer_lead(self) -> str:
+        """What precedes a stated answer in the assistant turn, after the family's prefix: with chain of
+        thought the worked examples' closing words, without it nothing ("The answer is" is the prefix)."""
+        return f" {ANSWER_LEAD}" if self.cot else ""
+
     def is_complete(self, generated: str) -> bool:
         """Generation may stop: the short answer's line is finished, or the sentence after "the answer is"."""
         if not self.cot:

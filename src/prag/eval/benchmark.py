@@ -75,7 +75,7 @@ def run_eval(
     corpus = _eval_corpus(benchmark, request.corpus, settings)
     if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
         raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
-    prag = Prag(home, collection=_eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
+    prag = Prag(home, collection=eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
     if request.init == "warmup" and any(m.uses_adapters for m in request.methods):
         prag = with_warmup(prag, request.dataset, examples)
     evaluation.open_run_folder(request.out, _identity(request, prag, corpus))
@@ -195,7 +195,7 @@ def _eval_corpus(benchmark: datasets.Benchmark, corpus_file: Path | None, settin
     return benchmark.corpus() if benchmark.has_contexts else None
 
 
-def _eval_collection(dataset: str, corpus: list[Document] | None) -> str:
+def eval_collection(dataset: str, corpus: list[Document] | None) -> str:
     """One collection per distinct corpus, so a corpus is indexed once and shared by every run on it."""
     return f"eval-{dataset}-{corpus_digest(corpus)}" if corpus else f"eval-{dataset}-closed"
 

@@ -134,7 +134,7 @@ def _method_summary(method: str, init: str, rows: list[dict], types: list[str], 
         scores[protocol] = {
             "by_type": by_type,
             "total": _mean_scores(rows, protocol),
-            "f1_interval": _bootstrap(f1),
+            "f1_interval": bootstrap_interval(f1),
             "f1_vs_rag": paired_difference(rows, baseline, protocol) if method != "rag" else None,
         }
     return {
@@ -169,13 +169,14 @@ def _mean_scores(rows: list[dict], protocol: str) -> dict:
     }
 
 
-def _bootstrap(values: list[float], seed: int = 0) -> list[float] | None:
-    """95 % percentile interval of the mean (×100) over questions resampled with replacement."""
+def bootstrap_interval(values: list[float], scale: float = 100.0, seed: int = 0) -> list[float] | None:
+    """95 % percentile interval of the mean (×`scale`: F1 and EM as percentages) over questions resampled
+    with replacement."""
     if len(values) < 2:
         return None
     rng = random.Random(seed)
     means = sorted(
-        100 * statistics.fmean(rng.choices(values, k=len(values))) for _ in range(BOOTSTRAP_SAMPLES)
+        scale * statistics.fmean(rng.choices(values, k=len(values))) for _ in range(BOOTSTRAP_SAMPLES)
     )
     return [means[int(0.025 * BOOTSTRAP_SAMPLES)], means[int(0.975 * BOOTSTRAP_SAMPLES) - 1]]
 
@@ -190,7 +191,7 @@ def paired_difference(rows: list[dict], baseline: dict[str, dict], protocol: str
     return {
         "n": len(pairs),
         "delta": 100 * statistics.fmean(diffs),
-        "interval": _bootstrap(diffs),
+        "interval": bootstrap_interval(diffs),
         "wins": sum(d > 0 for d in diffs),
         "losses": sum(d < 0 for d in diffs),
     }

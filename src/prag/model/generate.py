@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import torch
 from torch import Tensor
-from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers import DynamicCache, StoppingCriteria, StoppingCriteriaList
 
 from prag.lora import LoRAPlug
 from prag.lora.layer import Factors
@@ -201,13 +201,29 @@ class Generator:
 
     def continuation_logprob(self, prompt: str, continuation: str, factors: Factors | None = None) -> float:
         """log p(continuation | prompt) under the model with `factors` plugged in, in nats."""
+        return self.continuations_logprob(prompt, [continuation], factors)[0]
+
+    def continuations_logprob(self, prompt: str, continuations: list[str], factors: Factors | None = None) -> list[float]:
+        """log p(each continuation | prompt), in nats: the prompt runs once and each continuation reads its
+        cache (cut back to the prompt after each), so scoring an answer's many aliases costs one prompt."""
         prompt_ids = self._ids(prompt)
-        ids = torch.tensor([prompt_ids + self._ids(continuation)])
+        cache = DynamicCache(config=self.model.config)
+        scores = []
         with torch.inference_mode(), self.plug.plugged(factors):
-            logprobs = self.model(input_ids=ids).logits[0, :-1].log_softmax(-1)
-        targets = ids[0, 1:]
-        picked = logprobs.gather(1, targets[:, None])[:, 0]
-        return picked[len(prompt_ids) - 1 :].sum().item()
+            # Only the prompt's last position predicts: the head over every prompt position (a 150k-word
+            # vocabulary for Qwen) would cost a fifth of the pass and a gigabyte of logits.
+            last = self.model(input_ids=torch.tensor([prompt_ids]), cache=cache, use_cache=True, logits_to_keep=1).logits
+            first = last[0, -1:].float().log_softmax(-1)  # the distribution of each continuation's first token
+            for continuation in continuations:
+                ids = self._ids(continuation)
+                if not ids:
+                    scores.append(0.0)
+                    continue
+                later = self.model(input_ids=torch.tensor([ids]), cache=cache, use_cache=True).logits
+                cache.crop(-len(ids))  # back to the prompt alone
+                steps = torch.cat([first, later[0, :-1].float().log_softmax(-1)])
+                scores.append(steps.gather(1, torch.tensor(ids)[:, None]).sum().item())
+        return scores
 
 
 def _attention_rows(captured: list[Tensor], row: int, pad: int, prompt_length: int, tokens: int) -> Tensor:
