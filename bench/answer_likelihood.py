@@ -10,8 +10,9 @@ per question (the best-scored gold alias), with paired 95 % bootstrap intervals 
     .venv/bin/python bench/answer_likelihood.py --model qwen-coder-0.5b --dataset 2wikimultihopqa --slice 100:150 \\
         --home H --recipe "$S" --precision bf16 --prag-merges score:0.17,sum --combine-merges mean:0.25+shared:0 --out FILE.jsonl
 
-It answers nothing and encodes nothing: every retrieved document needs its adapter in `--home` (run the
-sweep or `prag eval` with the same recipe first). Each question's scores are appended to `--out` as they
+It generates no answer. It encodes nothing either, except with `--gold-adapters` the supporting paragraphs
+not yet encoded: every retrieved document needs its adapter in `--home` (run the sweep or `prag eval` with
+the same recipe first). Each question's scores are appended to `--out` as they
 are measured, so a rerun resumes, and a rerun with more merges adds only their conditions; the file's first
 line names the recipe, slice and top-k, and refuses others.
 """
@@ -125,7 +126,11 @@ def open_results(path: Path, header: dict) -> dict[str, dict]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(header) + "\n")
         return {}
-    first, *lines = path.read_text().splitlines()
+    text = path.read_text()
+    if not text.endswith("\n"):  # a run stopped mid-line: drop the torn row, measured again below
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text)
+    first, *lines = text.splitlines()
     stored = json.loads(first)
     differing = {k: (stored.get(k), v) for k, v in header.items() if k != "prag_version" and stored.get(k) != v}
     if differing:
@@ -183,6 +188,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="JSON lines; a rerun resumes, and adds the conditions a file lacks")
     args = parser.parse_args()
     check_slice(args.slice)
+    if args.top_k < 1:
+        parser.error(f"--top-k must be at least 1, got {args.top_k}")
 
     _, settings, _ = setting(f"{args.recipe}/sum/k{args.top_k}", args.precision)
     answer = replace(datasets.asked_as(settings.answer, args.dataset, "cot"), top_k=args.top_k)
