@@ -108,15 +108,14 @@ class Probe:
             injected = self.gold_documents[self.next_question[example.id]] if c.foreign else documents
             equal = dict.fromkeys(injected, 1.0)  # supporting paragraphs have no retrieval score: weighted alike
             factors = factors_for_batch([c.engine.merged(c.mode, c.engine.load_adapters(injected), injected, equal)])
-        prompt = c.engine.prompt.text(example.question, passages, c.engine.prompt.answer_lead)
-        return c.engine.generator.continuations_logprob(prompt, [f" {g.strip()}" for g in golds], factors)
+        return c.engine.stated_logprobs(example.question, passages, factors, golds)
 
 
 def gold_documents_of(examples: list[datasets.Example], corpus: list[Document]) -> dict[str, list[Document]]:
     """Each question's supporting paragraphs as the collection's documents (the corpus is deduplicated on
     title and text, so a paragraph is matched by its content)."""
     by_content = {d.content_hash: d for d in corpus}
-    return {e.id: [by_content[d.content_hash] for d in e.contexts if d.id in set(e.gold_ids)] for e in examples}
+    return {e.id: [by_content[d.content_hash] for d in e.contexts if d.id in e.gold_ids] for e in examples}
 
 
 def open_results(path: Path, header: dict) -> dict[str, dict]:

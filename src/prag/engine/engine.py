@@ -146,8 +146,12 @@ class Engine:
             raise InputError(f"{mode.value} decides while it generates: its answers cannot be scored without generating")
         top_k = self._top_k(top_k)
         hits, injected, _, factors = self._retrieve_and_update([question], mode, top_k, stand_ins, {})
-        context = self.context(mode, hits[0], {d.id for d in injected[0]})
-        prompt = self.prompt.text(question, context, self.prompt.answer_lead)
+        return self.stated_logprobs(question, self.context(mode, hits[0], {d.id for d in injected[0]}), factors, answers)
+
+    def stated_logprobs(self, question: str, passages: list[str] | None, factors: Factors | None, answers: list[str]) -> list[float]:
+        """log p (nats) of each answer stated at once after the answer prompt with these passages, under
+        these adapter factors: `answer_logprobs` once the mode has chosen both, or a caller's own choice."""
+        prompt = self.prompt.text(question, passages, self.prompt.answer_lead)
         return self.generator.continuations_logprob(prompt, [f" {a.strip()}" for a in answers], factors)
 
     def _stated(

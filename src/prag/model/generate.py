@@ -199,10 +199,6 @@ class Generator:
                 ids.append(token)
         return ids
 
-    def continuation_logprob(self, prompt: str, continuation: str, factors: Factors | None = None) -> float:
-        """log p(continuation | prompt) under the model with `factors` plugged in, in nats."""
-        return self.continuations_logprob(prompt, [continuation], factors)[0]
-
     def continuations_logprob(self, prompt: str, continuations: list[str], factors: Factors | None = None) -> list[float]:
         """log p(each continuation | prompt), in nats: the prompt runs once and each continuation reads its
         cache (cut back to the prompt after each), so scoring an answer's many aliases costs one prompt."""
