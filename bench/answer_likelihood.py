@@ -10,11 +10,12 @@ per question (the best-scored gold alias), with paired 95 % bootstrap intervals 
     .venv/bin/python bench/answer_likelihood.py --model qwen-coder-0.5b --dataset 2wikimultihopqa --slice 100:150 \\
         --home H --recipe "$S" --precision bf16 --prag-merges score:0.17,sum --combine-merges mean:0.25+shared:0 --out FILE.jsonl
 
-It generates no answer. It encodes nothing either, except with `--gold-adapters` the supporting paragraphs
-not yet encoded: every retrieved document needs its adapter in `--home` (run the sweep or `prag eval` with
-the same recipe first). Each question's scores are appended to `--out` as they
-are measured, so a rerun resumes, and a rerun with more merges adds only their conditions; the file's first
-line names the recipe, slice and top-k, and refuses others.
+It generates no answer. It augments and encodes, with the recipe, the retrieved documents that have no
+adapter in `--home` yet (none, after the sweep or `prag eval` ran with the same recipe and retrieval), and
+with `--gold-adapters` the supporting paragraphs. With `--retrieval links` every method retrieves by
+following the titles BM25's passages name (`prag.retrieve.links`). Each question's scores are appended to
+`--out` as they are measured, so a rerun resumes, and a rerun with more merges adds only their conditions;
+the file's first line names the recipe, slice, top-k and retrieval, and refuses others.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path  # noqa: E402
 from statistics import fmean  # noqa: E402
 
 from prag import Prag, __version__  # noqa: E402
-from prag.config import Merge, parse_merge  # noqa: E402
+from prag.config import RETRIEVALS, Merge, parse_merge  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
 from prag.engine import Engine  # noqa: E402
 from prag.engine.engine import StandIns  # noqa: E402
@@ -181,6 +182,7 @@ def main() -> None:
     parser.add_argument("--recipe", required=True, help="RECIPE[@FIELD=VALUE…], as bench/quality_sweep.py spells a setting's recipe")
     parser.add_argument("--precision", default=None, help="the training arithmetic the adapters were made with (it names them)")
     parser.add_argument("--top-k", type=int, default=BASE_TOP_K)
+    parser.add_argument("--retrieval", choices=RETRIEVALS, default="bm25", help="how every method finds its top-k (AnswerConfig.retrieval)")
     parser.add_argument("--prag-merges", default="", help="comma-separated merges P-RAG is scored under, e.g. sum,score:0.17")
     parser.add_argument("--combine-merges", default="", help="comma-separated merges Combine is scored under, e.g. mean:0.25+shared:0")
     parser.add_argument("--gold-adapters", action="store_true", help="also score each adapter method with the supporting paragraphs' own adapters (encoding those not yet encoded)")
@@ -191,13 +193,16 @@ def main() -> None:
         parser.error(f"--top-k must be at least 1, got {args.top_k}")
 
     _, settings, _ = setting(f"{args.recipe}/sum/k{args.top_k}", args.precision)
-    answer = replace(datasets.asked_as(settings.answer, args.dataset, "cot"), top_k=args.top_k)
+    answer = replace(datasets.asked_as(settings.answer, args.dataset, "cot"), top_k=args.top_k, retrieval=args.retrieval)
     benchmark = datasets.load(args.dataset, FILES[args.dataset])
     examples = [e for e in benchmark.examples[slice(*args.slice)] if e.gold_ids]
     prag = Prag(args.home, collection=eval_collection(args.dataset, benchmark.corpus()), model=args.model, settings=replace(settings, answer=answer))
     gold_documents = gold_documents_of(examples, prag.documents())
-    if args.gold_adapters:  # augmented and encoded like any retrieved document (kept in the home; a rerun skips them)
-        prag.build(LogProgress(sys.stderr, every_s=60), only={d.id for docs in gold_documents.values() for d in docs})
+    retrieved = {e.id: [d.id for d in prag.engine.retrieve(e.question, args.top_k)] for e in examples}
+    needed = {doc_id for ids in retrieved.values() for doc_id in ids}
+    if args.gold_adapters:  # augmented and encoded like any retrieved document
+        needed |= {d.id for docs in gold_documents.values() for d in docs}
+    prag.build(LogProgress(sys.stderr, every_s=60), only=needed)  # kept in the home: a rerun skips them
     engine = prag.engine
     merges = {Mode.PRAG: merge_list(args.prag_merges), Mode.COMBINE: merge_list(args.combine_merges)}
     listed = conditions(engine, merges, args.gold_adapters)
@@ -205,8 +210,9 @@ def main() -> None:
         "dataset": args.dataset, "slice": list(args.slice), "model": args.model, "recipe_hash": prag.runtime.recipe_key,
         "top_k": args.top_k, "prompt": answer.prompt, "prag_version": __version__,
     }
+    if args.retrieval != "bm25":  # files written before retrieval was a setting hold BM25's
+        header["retrieval"] = args.retrieval
     done = open_results(args.out, header)
-    retrieved = {e.id: [d.id for d in engine.retrieve(e.question, args.top_k)] for e in examples}
     probe = Probe(examples, gold_documents, stand_ins("foreign", engine, None, examples, retrieved))
     with args.out.open("a") as out:
         for i, example in enumerate(examples):
@@ -220,7 +226,7 @@ def main() -> None:
             out.flush()
             done.setdefault(example.id, {"id": example.id, "type": example.type, "logp": {}})["logp"].update(row["logp"])
             print(f"{time.strftime('%H:%M:%S')} {i + 1}/{len(examples)} {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-    print(f"{args.dataset} {args.slice[0]}-{args.slice[1] - 1}, {args.model}, recipe {args.recipe}, top-{args.top_k}")
+    print(f"{args.dataset} {args.slice[0]}-{args.slice[1] - 1}, {args.model}, recipe {args.recipe}, top-{args.top_k}, retrieval {args.retrieval}")
     print_tables([done[e.id] for e in examples], listed)
 
 

@@ -16,6 +16,8 @@ warm-up alone, another question's adapters), and the table gives each control's 
 the method's own adapters over it: what the documents' training added, apart from a way of answering.
 With `--elicit` every method's chain of thought that stops without stating its answer is led on to one
 (base rows included, in folders named `…-elicit`), so that no method wins on the answer's format alone.
+With `--retrieval links` every method, base rows included, retrieves by following the titles BM25's
+passages name (`prag.retrieve.links`), in folders named `…-links`.
 
 Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
 reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
@@ -36,7 +38,7 @@ import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prag.config import INIT_KINDS, PRECISIONS, AugmentConfig, Settings, parse_merge, parse_recipe  # noqa: E402
+from prag.config import INIT_KINDS, PRECISIONS, RETRIEVALS, AugmentConfig, Settings, parse_merge, parse_recipe  # noqa: E402
 from prag.eval import report  # noqa: E402
 from prag.eval.benchmark import EvalRequest, run_eval, slice_argument  # noqa: E402
 from prag.eval.records import CONTROLS, control_of, controlled  # noqa: E402
@@ -92,8 +94,14 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
     return (name if top_k == BASE_TOP_K else f"{name}-k{top_k}"), settings, top_k
 
 
-def with_elicit(settings: Settings, elicit: bool) -> Settings:
-    return replace(settings, answer=replace(settings.answer, elicit=elicit))
+def answered_as(settings: Settings, args) -> Settings:
+    """The settings with the sweep-wide answer options: `--elicit` and `--retrieval`."""
+    return replace(settings, answer=replace(settings.answer, elicit=args.elicit, retrieval=args.retrieval))
+
+
+def variant(args) -> str:
+    """What the sweep-wide options add to every folder's name (base folders included)."""
+    return ("-elicit" if args.elicit else "") + ("" if args.retrieval == "bm25" else f"-{args.retrieval}")
 
 
 def evaluate(
@@ -112,9 +120,9 @@ def ensure_warmup(args, settings: Settings) -> None:
     run_warmup(args.dataset, FILES[args.dataset], start, end - start, args.home, args.model, settings)
 
 
-def base_at_k(args, prefix: str, top_k: int, elicited: str) -> Path:
+def base_at_k(args, prefix: str, top_k: int) -> Path:
     """Standard RAG at a setting's top-k: the passages its Combine answers with, without the adapters."""
-    return evaluate(args, args.out / f"{prefix}-base-k{top_k}{elicited}", [Mode.RAG], with_elicit(Settings(), args.elicit), top_k)
+    return evaluate(args, args.out / f"{prefix}-base-k{top_k}{variant(args)}", [Mode.RAG], answered_as(Settings(), args), top_k)
 
 
 def table(
@@ -175,6 +183,7 @@ def main() -> None:
     parser.add_argument("--controls", default="", help=f"comma-separated controls answered beside each setting's methods: {', '.join(CONTROLS)} (start: --init warmup)")
     parser.add_argument("--warmup-slice", type=slice_argument, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
     parser.add_argument("--elicit", action="store_true", help="lead every unstated chain of thought on to its answer (AnswerConfig.elicit), in folders named …-elicit")
+    parser.add_argument("--retrieval", choices=RETRIEVALS, default="bm25", help="how every method (base rows included) finds its top-k (AnswerConfig.retrieval), in folders named …-links")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]
@@ -186,18 +195,17 @@ def main() -> None:
         check_slice(args.warmup_slice)
     start, end = args.slice
     prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
-    elicited = "-elicit" if args.elicit else ""
-    base = evaluate(args, args.out / f"{prefix}-base{elicited}", BASE_METHODS, with_elicit(Settings(), args.elicit))
+    base = evaluate(args, args.out / f"{prefix}-base{variant(args)}", BASE_METHODS, answered_as(Settings(), args))
     folders, rag_at_k = [], {}
     for spec in args.settings.split(","):
         name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
-        settings = with_elicit(settings, args.elicit)
+        settings = answered_as(settings, args)
         if args.init == "warmup":
             name = f"{name}-warmup"
             ensure_warmup(args, settings)
-        name += elicited
+        name += variant(args)
         if top_k != BASE_TOP_K and top_k not in rag_at_k and Mode.COMBINE in methods:  # P-RAG is read against closed-book
-            rag_at_k[top_k] = base_at_k(args, prefix, top_k, elicited)
+            rag_at_k[top_k] = base_at_k(args, prefix, top_k)
         folders.append((name, evaluate(args, args.out / f"{prefix}-{name}", methods, settings, top_k, args.init, controls), top_k))
     text = f"### {args.dataset}, questions {start}-{end - 1}, model {args.model}\n\n{table(base, folders, args.init, controls, rag_at_k)}\n"
     (args.out / f"{prefix}.md").write_text(text, encoding="utf-8")

@@ -20,6 +20,7 @@ from prag.lora import LoRAAdapter
 from prag.progress import Progress, SilentProgress
 from prag.retrieve import BM25Index
 from prag.retrieve.bm25 import corpus_digest
+from prag.retrieve.links import Retriever
 from prag.runtime import Runtime
 from prag.store.catalog import Catalog
 from prag.store.demand import DemandLog
@@ -147,9 +148,9 @@ class Builder:
 
     def _retrieved_by(self, questions: list[str]) -> Counter[str]:
         """How often each document is in the top-k of a question of the log (retrieval only, no answers)."""
-        index = BM25Index.load(self.index_dir)
-        top_k = self.runtime.settings.answer.top_k
-        return Counter(doc_id for question in questions for doc_id, _ in index.search(question, top_k))
+        answer = self.runtime.settings.answer
+        retriever = Retriever(BM25Index.load(self.index_dir), {d.id: d for d in self.catalog.documents(self.collection)}, answer.retrieval)
+        return Counter(doc_id for question in questions for doc_id, _ in retriever.search(question, answer.top_k))
 
     def _index_if_stale(self, documents: list[Document]) -> tuple[bool, str | None]:
         """Rebuilds the index unless it is readable and of these documents; returns whether it did, and

@@ -14,6 +14,9 @@ LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
 PRECISIONS = ("fp32", "bf16")
 PROMPTS = ("short", "cot")
+RETRIEVALS = ("bm25", "links")
+"""`bm25`: the top-k by BM25 on the question (the paper's); `links`: BM25's upper half, then documents its
+passages name by title (`prag.retrieve.links`), which reach a multi-hop question's second hop."""
 LAYOUTS = ("every", "authors")
 TRAINING_PROMPTS = ("short", "answer")
 WARMUP_TARGETS = ("answer", "evidence")
@@ -345,6 +348,9 @@ class AnswerConfig:
     """Online inference: Retrieve, Update, Generate."""
 
     top_k: int = 3
+    retrieval: str = "bm25"
+    """One of RETRIEVALS: how every retrieval finds its top-k, the question's and FLARE's and DRAGIN's own
+    queries alike."""
     max_new_tokens: int = 24
     adapter_cache_bytes: int = 512 * 2**20
     """Bound on adapters kept in memory; a cached adapter is never read from disk again."""
@@ -406,6 +412,8 @@ class AnswerConfig:
     def __post_init__(self) -> None:
         if self.prompt not in PROMPTS:
             raise ValueError(f"prompt must be one of {PROMPTS}, got {self.prompt!r}")
+        if self.retrieval not in RETRIEVALS:
+            raise ValueError(f"retrieval must be one of {RETRIEVALS}, got {self.retrieval!r}")
         # Each is a count of something the answer step does; 0 would fail far from here (a batch loop's
         # step of 0, an empty generation), so it is refused where it is set.
         for name in ("top_k", "max_new_tokens", "batch_size", "short_batch_size", "cot_max_new_tokens",

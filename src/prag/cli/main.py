@@ -22,7 +22,7 @@ from rich.table import Table  # noqa: E402
 from prag.api import Prag  # noqa: E402
 from prag.cli.progress import progress_on  # noqa: E402
 from prag.config import (  # noqa: E402
-    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, QUESTION_STYLES, RECIPES, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, parse_recipe, recipe_for,
+    INIT_KINDS, MERGE_WEIGHTINGS, PRECISIONS, PROMPTS, QUESTION_STYLES, RECIPES, RETRIEVALS, AnswerConfig, AugmentConfig, ClusterConfig, Settings, combine_merge_for, merge_for, parse_budget, parse_merge, parse_recipe, recipe_for,
 )
 from prag.errors import InputError, PragError  # noqa: E402
 from prag.eval import report as reports  # noqa: E402
@@ -57,6 +57,7 @@ class GlobalOptions:
     """None: the model augments its own documents."""
     augment_questions: str = "example"
     elicit: bool = False
+    retrieval: str = "bm25"
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
@@ -72,7 +73,9 @@ class GlobalOptions:
             combine_merge = parse_merge(self.combine_merge, "--combine-merge")
         else:  # `--merge X` alone means X for every mode
             combine_merge = combine_merge_for(self.model) if self.merge is None else None
-        answer = AnswerConfig(merge=merge, combine_merge=combine_merge, elicit=self.elicit)
+        if self.retrieval not in RETRIEVALS:
+            raise InputError(f"unknown retrieval {self.retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
+        answer = AnswerConfig(merge=merge, combine_merge=combine_merge, elicit=self.elicit, retrieval=self.retrieval)
         try:
             augment = AugmentConfig(model=self.augment_model, questions=self.augment_questions)
         except ValueError as e:
@@ -115,11 +118,15 @@ def global_options(
         bool,
         typer.Option(help="A chain-of-thought answer that stops without stating its answer is led on from \"So the answer is\" (the answer format then scores alike in every mode)."),
     ] = False,
+    retrieval: Annotated[
+        str,
+        typer.Option(help=f"How the top-k are found: {' | '.join(RETRIEVALS)} (bm25: the paper's; links: BM25's upper half, then documents its passages name by title, a multi-hop question's second hop)."),
+    ] = "bm25",
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
     given.merge, given.combine_merge, given.augment_model, given.augment_questions = merge, combine_merge, augment_model, augment_questions
-    given.elicit = elicit
+    given.elicit, given.retrieval = elicit, retrieval
 
 
 @app.command()

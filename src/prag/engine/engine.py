@@ -19,6 +19,7 @@ from prag.lora.layer import Factors
 from prag.lora.merge import SHARED_SAMPLE, SharedComponent, merged_set, shared_component
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
+from prag.retrieve.links import Retriever
 from prag.text import sentence_done
 from prag.types import Answer, Augmentation, Document, Mode
 
@@ -60,6 +61,8 @@ class Engine:
         self.start = start
         """The adapter every document's adapter trained from (a warm-up LoRA), for a merge that counts it once."""
         self._shared: SharedComponent | None = None
+        self._retriever: Retriever | None = None
+        """Searches the corpus it was made for (`_retriever_of` makes another when the corpus is replaced)."""
         self.prompt = AnswerPrompt(generator, config)
 
     @property
@@ -238,11 +241,17 @@ class Engine:
         return [doc for doc, _ in self.retrieve_scored(query, top_k)]
 
     def retrieve_scored(self, query: str, top_k: int) -> list[tuple[Document, float]]:
-        """The top-k documents with their BM25 scores, in rank order."""
+        """The top-k documents with their retrieval scores, in rank order, found as `config.retrieval` says."""
         index, documents = self._corpus
         if index is None:
             raise NotBuiltError("the collection has no documents indexed: add some (and run `prag build`)")
-        return [(documents[doc_id], score) for doc_id, score in index.search(query, top_k)]
+        return [(documents[doc_id], score) for doc_id, score in self._retriever_of(index, documents).search(query, top_k)]
+
+    def _retriever_of(self, index: BM25Index, documents: dict[str, Document]) -> Retriever:
+        retriever = self._retriever
+        if retriever is None or retriever.index is not index or retriever.documents is not documents:
+            retriever = self._retriever = Retriever(index, documents, self.config.retrieval)
+        return retriever
 
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no

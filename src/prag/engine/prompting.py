@@ -15,7 +15,7 @@ from prag.types import content_hash
 
 NOT_GENERATION = ("batch_size", "short_batch_size", "adapter_cache_bytes", "max_question_chars")
 """AnswerConfig fields that change no generated text."""
-LATER_ANSWER_FIELDS = {"combine_merge": None, "elicit": False}
+LATER_ANSWER_FIELDS = {"combine_merge": None, "elicit": False, "retrieval": "bm25"}
 """AnswerConfig fields added after answers were first stored, left out while at their defaults so that
 stored answers keep their digest."""
 LATER_MERGE_FIELDS = {"shared": None}

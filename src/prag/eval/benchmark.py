@@ -116,6 +116,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         merge=settings.answer.merge_label,
         questions=f"{request.questions[0]}:{request.questions[1]}" if request.questions else "first",
         elicit=settings.answer.elicit,
+        retrieval=settings.answer.retrieval,
     )
 
 

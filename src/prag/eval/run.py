@@ -49,6 +49,8 @@ class RunIdentity:
     questions: str
     """`first` for the first N questions (a later run may extend the folder to more), or `START:END` for a
     slice: a dev slice and a test slice never share a folder, so no report mixes them."""
+    retrieval: str = "bm25"
+    """How the top-k were found (`config.RETRIEVALS`); stored retrievals are of this kind."""
     elicit: bool = False
     """Whether an answer that stopped without stating itself was led on to state it (`--elicit`): the answer
     digest holds it too, but only this field lets a reader of the folder see it."""

@@ -4,6 +4,7 @@ and the sha256 of each of those files, so that a damaged index is found when loa
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -42,6 +43,19 @@ class BM25Index:
             return [(doc_id, 0.0) for doc_id in self.ids[:k]]
         indices, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
         return [(self.ids[int(i)], float(s)) for i, s in zip(indices[0], scores[0])]
+
+    def scores_of(self, query: str, doc_ids: list[str]) -> dict[str, float]:
+        """The BM25 score of each given document for the query (0 for one the index does not hold)."""
+        words = bm25s.tokenize([query], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
+        if not words:
+            return dict.fromkeys(doc_ids, 0.0)
+        scores = self.retriever.get_scores(words)
+        rows = self._rows
+        return {doc_id: float(scores[rows[doc_id]]) if doc_id in rows else 0.0 for doc_id in doc_ids}
+
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {doc_id: row for row, doc_id in enumerate(self.ids)}
 
     @staticmethod
     def exists(folder: Path) -> bool:
