@@ -20,6 +20,8 @@ PROTOCOL = "paper"
 """The protocol of the headline tables (the paper's); `full` is reported beside it."""
 BOOTSTRAP_SAMPLES = 1000
 STAGES = ("retrieve", "load", "merge", "generate")
+RETRIEVAL_LABELS = {"bm25": "BM25", "links": "BM25 + title links"}
+"""How a report's title names each of `config.RETRIEVALS`."""
 SCORES = "scores.jsonl"
 """Each question's scores under each protocol, with a digest of its generation but without its question,
 golds or generation: small and free of the benchmark's text, so a run folder's run.json and scores.jsonl
@@ -330,7 +332,7 @@ def render(results: dict) -> str:
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
         f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']}{' (elicited)' if run['elicit'] else ''}"
-        f" · BM25 top-{run['top_k']}"
+        f" · {RETRIEVAL_LABELS[run.get('retrieval', 'bm25')]} top-{run['top_k']}"
         f" · recipe {run['recipe']['name']} · merge {run['merge']}",
         "",
         _corpus_line(run),
