@@ -237,7 +237,7 @@ class Engine:
         )
 
     def retrieve(self, query: str, top_k: int) -> list[Document]:
-        """Retrieve: the top-k documents by BM25, in rank order."""
+        """Retrieve: the top-k documents, in rank order, found as `config.retrieval` says (BM25 by default)."""
         return [doc for doc, _ in self.retrieve_scored(query, top_k)]
 
     def retrieve_scored(self, query: str, top_k: int) -> list[tuple[Document, float]]:

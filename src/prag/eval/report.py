@@ -332,7 +332,7 @@ def render(results: dict) -> str:
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
         f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']}{' (elicited)' if run['elicit'] else ''}"
-        f" · {RETRIEVAL_LABELS[run.get('retrieval', 'bm25')]} top-{run['top_k']}"
+        f" · {RETRIEVAL_LABELS[run['retrieval']]} top-{run['top_k']}"
         f" · recipe {run['recipe']['name']} · merge {run['merge']}",
         "",
         _corpus_line(run),
