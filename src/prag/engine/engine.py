@@ -53,7 +53,7 @@ class Engine:
         start: LoRAAdapter | None = None,
     ):
         self.generator = generator
-        self._corpus = (index, documents)
+        self._corpus = (index, documents, self._retriever_for(index, documents, config))
         self.adapters = adapters
         self.config = config
         self.augmentation = augmentation
@@ -61,8 +61,6 @@ class Engine:
         self.start = start
         """The adapter every document's adapter trained from (a warm-up LoRA), for a merge that counts it once."""
         self._shared: SharedComponent | None = None
-        self._retriever: Retriever | None = None
-        """Searches the corpus it was made for (`_retriever_of` makes another when the corpus is replaced)."""
         self.prompt = AnswerPrompt(generator, config)
 
     @property
@@ -74,8 +72,9 @@ class Engine:
         return self._corpus[1]
 
     def replace_corpus(self, index: BM25Index | None, documents: dict[str, Document]) -> None:
-        """Swaps index and documents in one assignment, so a concurrent retrieval sees one or the other."""
-        self._corpus = (index, documents)
+        """Swaps index, documents and their retriever in one assignment, so a concurrent retrieval sees one
+        corpus or the other."""
+        self._corpus = (index, documents, self._retriever_for(index, documents, self.config))
         self._shared = None  # estimated again from the new collection when next needed
 
     def ask(self, question: str, mode: Mode, top_k: int | None = None) -> Answer:
@@ -242,16 +241,15 @@ class Engine:
 
     def retrieve_scored(self, query: str, top_k: int) -> list[tuple[Document, float]]:
         """The top-k documents with their retrieval scores, in rank order, found as `config.retrieval` says."""
-        index, documents = self._corpus
-        if index is None:
+        _, documents, retriever = self._corpus
+        if retriever is None:
             raise NotBuiltError("the collection has no documents indexed: add some (and run `prag build`)")
-        return [(documents[doc_id], score) for doc_id, score in self._retriever_of(index, documents).search(query, top_k)]
+        return [(documents[doc_id], score) for doc_id, score in retriever.search(query, top_k)]
 
-    def _retriever_of(self, index: BM25Index, documents: dict[str, Document]) -> Retriever:
-        retriever = self._retriever
-        if retriever is None or retriever.index is not index or retriever.documents is not documents:
-            retriever = self._retriever = Retriever(index, documents, self.config.retrieval)
-        return retriever
+    @staticmethod
+    def _retriever_for(index: BM25Index | None, documents: dict[str, Document], config: AnswerConfig) -> Retriever | None:
+        """The corpus's retriever (None while nothing is indexed); its title links are built at first need."""
+        return Retriever(index, documents, config.retrieval) if index is not None else None
 
     def preload(self) -> int:
         """Reads every encoded document's adapter into memory (up to the cache's bound), so that no
