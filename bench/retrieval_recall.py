@@ -16,7 +16,7 @@ from prag.config import RETRIEVALS
 from prag.eval import datasets
 from prag.eval.benchmark import slice_argument
 from prag.retrieve.bm25 import BM25Index
-from prag.retrieve.links import Retriever
+from prag.retrieve.retriever import Retriever
 from quality_sweep import FILES, check_slice  # noqa: E402  the benchmark files and reserved questions, defined once
 
 

@@ -20,7 +20,7 @@ from prag.lora import LoRAAdapter
 from prag.progress import Progress, SilentProgress
 from prag.retrieve import BM25Index
 from prag.retrieve.bm25 import corpus_digest
-from prag.retrieve.links import Retriever
+from prag.retrieve.retriever import Retriever
 from prag.runtime import Runtime
 from prag.store.catalog import Catalog
 from prag.store.demand import DemandLog

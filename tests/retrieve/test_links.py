@@ -7,7 +7,8 @@ import pytest
 
 from prag.config import AnswerConfig
 from prag.retrieve.bm25 import BM25Index
-from prag.retrieve.links import Retriever, TitleLinks, link_slots, search_with_links
+from prag.retrieve.links import TitleLinks, link_slots, search_with_links
+from prag.retrieve.retriever import Retriever
 from prag.types import Document
 
 CORPUS = [
@@ -84,9 +85,11 @@ def test_the_retriever_searches_as_its_retrieval_says(index):
     assert Retriever(index, DOCS, "links").search(QUESTION, 3) == search_with_links(index, TitleLinks(CORPUS), DOCS, QUESTION, 3)
 
 
-def test_an_unknown_retrieval_is_refused():
+def test_an_unknown_retrieval_is_refused(index):
     with pytest.raises(ValueError, match="retrieval must be one of"):
         AnswerConfig(retrieval="dense")
+    with pytest.raises(ValueError, match="retrieval must be one of"):
+        Retriever(index, DOCS, "dense")
 
 
 def test_bm25_scores_of_given_documents(index):

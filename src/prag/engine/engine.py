@@ -19,7 +19,7 @@ from prag.lora.layer import Factors
 from prag.lora.merge import SHARED_SAMPLE, SharedComponent, merged_set, shared_component
 from prag.model.generate import Generator
 from prag.retrieve import BM25Index
-from prag.retrieve.links import Retriever
+from prag.retrieve.retriever import Retriever
 from prag.text import sentence_done
 from prag.types import Answer, Augmentation, Document, Mode
 

@@ -75,21 +75,3 @@ def search_with_links(index: BM25Index, links: TitleLinks, documents: dict[str, 
     chosen_ids = {doc_id for doc_id, _ in chosen}
     rest = [hit for hit in ranked[len(head) :] if hit[0] not in chosen_ids]
     return head + chosen + rest[: top_k - len(head) - len(chosen)]
-
-
-class Retriever:
-    """One collection's retrieval as a RETRIEVALS name says (`bm25` or `links`), its title links built at
-    the first search that needs them."""
-
-    def __init__(self, index: BM25Index, documents: dict[str, Document], retrieval: str):
-        self.index, self.documents, self.retrieval = index, documents, retrieval
-        self._links: TitleLinks | None = None
-
-    def search(self, query: str, top_k: int) -> list[tuple[str, float]]:
-        """The top-k (id, score) in rank order."""
-        if self.retrieval == "bm25":
-            return self.index.search(query, top_k)
-        if self._links is None:
-            self._links = TitleLinks(list(self.documents.values()))
-        return search_with_links(self.index, self._links, self.documents, query, top_k)
-
