@@ -17,7 +17,8 @@ the method's own adapters over it: what the documents' training added, apart fro
 With `--elicit` every method's chain of thought that stops without stating its answer is led on to one
 (base rows included, in folders named `…-elicit`), so that no method wins on the answer's format alone.
 With `--retrieval links` every method, base rows included, retrieves by following the titles BM25's
-passages name (`prag.retrieve.links`), in folders named `…-links`.
+passages name (`prag.retrieve.links`), in folders named `…-links`. With `--at-once` every method
+states its answer at once after the chain-of-thought prompt (AnswerConfig.at_once), in folders named `…-at-once`.
 
 Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
 reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
@@ -95,13 +96,13 @@ def setting(spec: str, precision: str | None, augment_model: str | None = None) 
 
 
 def answered_as(settings: Settings, args) -> Settings:
-    """The settings with the sweep-wide answer options: `--elicit` and `--retrieval`."""
-    return replace(settings, answer=replace(settings.answer, elicit=args.elicit, retrieval=args.retrieval))
+    """The settings with the sweep-wide answer options: `--elicit`, `--retrieval` and `--at-once`."""
+    return replace(settings, answer=replace(settings.answer, elicit=args.elicit, retrieval=args.retrieval, at_once=args.at_once))
 
 
 def variant(args) -> str:
     """What the sweep-wide options add to every folder's name (base folders included)."""
-    return ("-elicit" if args.elicit else "") + ("" if args.retrieval == "bm25" else f"-{args.retrieval}")
+    return ("-elicit" if args.elicit else "") + ("" if args.retrieval == "bm25" else f"-{args.retrieval}") + ("-at-once" if args.at_once else "")
 
 
 def evaluate(
@@ -184,6 +185,7 @@ def main() -> None:
     parser.add_argument("--warmup-slice", type=slice_argument, default=(200, 300), help="the questions a warm-up trains on (trained once, then kept)")
     parser.add_argument("--elicit", action="store_true", help="lead every unstated chain of thought on to its answer (AnswerConfig.elicit), in folders named …-elicit")
     parser.add_argument("--retrieval", choices=RETRIEVALS, default="bm25", help="how every method (base rows included) finds its top-k (AnswerConfig.retrieval), in folders named …-links")
+    parser.add_argument("--at-once", action="store_true", help="every method states its answer at once after the chain-of-thought prompt (AnswerConfig.at_once), in folders named …-at-once")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]

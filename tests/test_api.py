@@ -146,6 +146,25 @@ def test_an_unstated_chain_of_thought_is_led_on_to_its_answer_with_the_same_adap
     assert "answer is" not in stated.ask("When was Velmora founded?", "rag").raw.lower()  # a short answer is left alone
 
 
+def test_an_answer_stated_at_once_is_generated_after_the_lead_with_the_same_adapters(tiny, monkeypatch):
+    """`at_once`: the chain-of-thought prompt's assistant turn begins "Answer: So the answer is", so the answer
+    is the words that follow, generated in one pass with the question's own adapters; FLARE keeps reasoning."""
+    tiny.build()
+    at_once = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, prompt="cot", at_once=True, max_new_tokens=4)))
+    seen, prompts = record_factors(tiny, monkeypatch), []
+    recording = type(tiny.runtime.generator).generate
+    monkeypatch.setattr(type(tiny.runtime.generator), "generate", lambda self, texts, *a, **k: prompts.extend(texts) or recording(self, texts, *a, **k))
+    for mode in ("closed", "rag", "prag"):
+        prompts.clear()
+        answer = at_once.ask("When was Velmora founded?", mode, top_k=2)
+        assert len(prompts) == 1 and prompts[0].endswith("Answer: So the answer is")
+        assert answer.raw.startswith(" So the answer is") and answer.text == stated_answer(answer.raw)
+    assert [bool(factors) for factors in seen] == [False, False, True]  # P-RAG's answer carried its adapters
+    prompts.clear()
+    flare = at_once.ask("When was Velmora founded?", "flare", top_k=2)
+    assert prompts and not prompts[0].endswith("So the answer is") and not flare.raw.startswith(" So the answer is")
+
+
 def test_a_merge_that_counts_a_warm_up_once_needs_a_warm_up(tiny):
     tiny.build()
     once = Prag(model=tiny.model_spec, settings=replace(FAST, answer=replace(FAST.answer, merge=Merge("sum", start_once=True))))

@@ -373,6 +373,13 @@ class AnswerConfig:
     Kojima et al.'s (2022) zero-shot reasoning. The paper's protocol scores what follows that phrase, so
     without it an answer's format weighs as much as its content (RAG leaves it out of about 40 % of its
     HotpotQA answers, where the adapters teach it)."""
+    at_once: bool = False
+    """A `cot` prompt's answer is stated at once: its assistant turn begins "Answer: So the answer is", so the
+    prompt, passages and worked examples are the chain of thought's and no reasoning is generated. It is
+    the answer `bench/answer_likelihood.py` scores, where the retrieved adapters make the gold answer more
+    probable, generated; and it costs a few tokens instead of a chain of thought. The `short` prompt states
+    its answer at once already; FLARE and DRAGIN, which retrieve between a chain of thought's sentences,
+    keep theirs."""
     sentence_tokens: int = 48
     """Bound on one sentence of FLARE's and DRAGIN's step-by-step generation."""
     max_rounds: int = 8
@@ -393,6 +400,11 @@ class AnswerConfig:
     combine_merge: Merge | None = None
     """Combine's own merge, when it differs from `merge`: with the passages in the prompt the adapters
     need only nudge, and a smaller α can serve Combine better than P-RAG's."""
+
+    @property
+    def stated_at_once(self) -> bool:
+        """Whether answers skip the chain of thought (`at_once` with the `cot` prompt): what a run records."""
+        return self.at_once and self.prompt == "cot"
 
     def merge_of(self, combine: bool) -> Merge:
         """The merge of Combine (`combine`) or of the other adapter modes."""

@@ -129,12 +129,13 @@ def test_recipe_and_merge_default_to_the_models_own():
         options.settings()
 
 
-def test_elicit_reaches_the_answer_settings(tmp_path):
+def test_elicit_and_at_once_reach_the_answer_settings(tmp_path):
     from prag.cli import main
 
-    for flags, elicit in ((["--elicit"], True), ([], False)):
+    for flags, elicit, at_once in ((["--elicit"], True, False), (["--at-once"], False, True), ([], False, False)):
         result = run("--home", str(tmp_path / "h"), *flags, "status")  # the global options are read before it fails
-        assert "does not exist" in one_message(result) and main.given.settings().answer.elicit is elicit
+        answer = main.given.settings().answer
+        assert "does not exist" in one_message(result) and (answer.elicit, answer.at_once) == (elicit, at_once)
 
 
 def test_augment_model_writes_the_augmentations_and_status_names_it(tiny_model_dir, other_tiny_model_dir, facts_file, tmp_path):

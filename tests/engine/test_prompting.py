@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from prag.config import AnswerConfig, Merge
-from prag.engine.prompting import prompt_digest, user_turn
+from prag.engine.prompting import AnswerPrompt, prompt_digest, user_turn
 from prag.model.exemplars import EXEMPLARS
 
 
@@ -20,6 +20,7 @@ def test_the_digest_follows_the_prompt_and_generation_settings_only():
         replace(base, combine_merge=Merge("mean", 0.5)),
         replace(base, merge=Merge("sum", shared=0)),
         replace(base, elicit=True),
+        replace(base, at_once=True),
     ]
     assert len({prompt_digest(c) for c in changed} | {prompt_digest(base)}) == len(changed) + 1
 
@@ -36,3 +37,13 @@ def test_chain_of_thought_shows_the_dataset_examples_next_to_the_question():
     example = EXEMPLARS["musique"][0]
     assert example.question in text and text.index("A passage.") < text.index(example.question) < text.index("Who built it?")
     assert not any(e.question in user_turn(AnswerConfig(), "Who built it?", None) for e in EXEMPLARS["musique"])
+
+
+def test_an_answer_stated_at_once_opens_with_the_lead_and_stops_after_its_sentence():
+    at_once = AnswerPrompt(None, AnswerConfig(prompt="cot", exemplars="2wikimultihopqa", at_once=True, max_new_tokens=24))
+    assert at_once.opening == " So the answer is" and at_once.max_new_tokens == 24  # a few words, not a chain of thought
+    assert not at_once.is_complete(" Theresa") and at_once.is_complete(" Theresa Connelly. She")  # one token past its end
+    reasoning = AnswerPrompt(None, AnswerConfig(prompt="cot", exemplars="2wikimultihopqa", cot_max_new_tokens=128))
+    assert reasoning.opening == "" and reasoning.max_new_tokens == 128 and not reasoning.is_complete(" Theresa Connelly. She")
+    short = AnswerPrompt(None, AnswerConfig(at_once=True))  # the short prompt states its answer at once already
+    assert short.opening == "" and not AnswerConfig(at_once=True).stated_at_once

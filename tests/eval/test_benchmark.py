@@ -352,6 +352,18 @@ def test_an_elicited_run_says_so_and_folders_from_before_the_field_read_as_uneli
         run_eval(replace(request, out=out, limit=3), model=str(tiny_model_dir), settings=elicited)
 
 
+def test_a_run_stated_at_once_says_so_and_its_answers_follow_the_lead(tiny_model_dir, hotpot_file, tmp_path):
+    at_once = replace(FAST, answer=replace(FAST.answer, at_once=True))
+    request = EvalRequest("hotpotqa", hotpot_file, tmp_path / "a", [Mode.CLOSED, Mode.RAG], limit=2)
+    run_eval(request, model=str(tiny_model_dir), settings=at_once)
+    assert json.loads((tmp_path / "a" / "run.json").read_text())["at_once"] is True
+    assert "prompt cot (stated at once)" in (tmp_path / "a" / "report.md").read_text()
+    rows = read_jsonl(tmp_path / "a" / "predictions.jsonl")
+    assert len(rows) == 4 and all(row["raw"].startswith(" So the answer is") and row["at_once"] for row in rows)
+    with pytest.raises(InputError, match="at_once"):  # a run that reasons first may not join it
+        run_eval(replace(request, limit=3), model=str(tiny_model_dir), settings=FAST)
+
+
 def test_closed_corpus_needs_passages_or_a_corpus_file(tiny_model_dir, tmp_path):
     qa = tmp_path / "dev.json"
     qa.write_text(json.dumps([{"test_id": 0, "question": "Who?", "answer": ["X"]}]))

@@ -58,6 +58,7 @@ class GlobalOptions:
     augment_questions: str = "example"
     elicit: bool = False
     retrieval: str = "bm25"
+    at_once: bool = False
 
     def open(self) -> Prag:
         return Prag(self.home, self.collection, self.model, self.settings())
@@ -75,7 +76,7 @@ class GlobalOptions:
             combine_merge = combine_merge_for(self.model) if self.merge is None else None
         if self.retrieval not in RETRIEVALS:
             raise InputError(f"unknown retrieval {self.retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
-        answer = AnswerConfig(merge=merge, combine_merge=combine_merge, elicit=self.elicit, retrieval=self.retrieval)
+        answer = AnswerConfig(merge=merge, combine_merge=combine_merge, elicit=self.elicit, retrieval=self.retrieval, at_once=self.at_once)
         try:
             augment = AugmentConfig(model=self.augment_model, questions=self.augment_questions)
         except ValueError as e:
@@ -122,11 +123,15 @@ def global_options(
         str,
         typer.Option(help=f"How the top-k are found: {' | '.join(RETRIEVALS)} (bm25: the paper's; links: BM25's upper half, then documents its passages name by title, a multi-hop question's second hop)."),
     ] = "bm25",
+    at_once: Annotated[
+        bool,
+        typer.Option(help="A chain-of-thought prompt states its answer at once (\"Answer: So the answer is\"), generating no reasoning."),
+    ] = False,
 ) -> None:
     """Parametric RAG: inject retrieved documents into the model's weights."""
     given.home, given.collection, given.model, given.recipe, given.precision = home, collection, model, recipe, precision
     given.merge, given.combine_merge, given.augment_model, given.augment_questions = merge, combine_merge, augment_model, augment_questions
-    given.elicit, given.retrieval = elicit, retrieval
+    given.elicit, given.retrieval, given.at_once = elicit, retrieval, at_once
 
 
 @app.command()

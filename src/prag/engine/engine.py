@@ -98,11 +98,12 @@ class Engine:
             hits, injected, adapter_sets, factors = self._retrieve_and_update(questions, mode, top_k, stand_ins, timings)
             with _timed(timings, "generate"):
                 contexts = [self.context(mode, docs, set(d.id for d in used)) for docs, used in zip(hits, injected)]
-                prompts = [self.prompt.text(q, c) for q, c in zip(questions, contexts)]
+                opening = self.prompt.opening
+                prompts = [self.prompt.text(q, c, opening) for q, c in zip(questions, contexts)]
                 outputs = self.generator.generate(
                     prompts, self.prompt.max_new_tokens, factors=factors, done=self.prompt.is_complete
                 )
-                outputs = self._stated(questions, contexts, outputs, adapter_sets)
+                outputs = self._stated(questions, contexts, [opening + o for o in outputs], adapter_sets)
         return [
             Answer(
                 q, self.prompt.answer(raw), mode, [d.id for d in docs], dict(timings), len(questions), raw,

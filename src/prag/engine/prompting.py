@@ -15,7 +15,7 @@ from prag.types import content_hash
 
 NOT_GENERATION = ("batch_size", "short_batch_size", "adapter_cache_bytes", "max_question_chars")
 """AnswerConfig fields that change no generated text."""
-LATER_ANSWER_FIELDS = {"combine_merge": None, "elicit": False, "retrieval": "bm25"}
+LATER_ANSWER_FIELDS = {"combine_merge": None, "elicit": False, "retrieval": "bm25", "at_once": False}
 """AnswerConfig fields added after answers were first stored, left out while at their defaults so that
 stored answers keep their digest."""
 LATER_MERGE_FIELDS = {"shared": None}
@@ -29,7 +29,11 @@ class AnswerPrompt:
         self.generator = generator
         self.config = config
         self.cot = config.prompt == "cot"
-        self.max_new_tokens = config.cot_max_new_tokens if self.cot else config.max_new_tokens
+        self.opening = self.answer_lead if config.stated_at_once else ""
+        """What the assistant turn of a single-pass answer is begun with after the family's prefix: the
+        answer lead when a chain of thought's answer is stated at once (`AnswerConfig.at_once`)."""
+        reasons = self.cot and not self.opening
+        self.max_new_tokens = config.cot_max_new_tokens if reasons else config.max_new_tokens
 
     def text(self, question: str, passages: list[str] | None = None, partial: str = "") -> str:
         """The chat prompt, its assistant turn begun with the family's prefix and any answer so far."""
@@ -42,7 +46,9 @@ class AnswerPrompt:
         return f" {ANSWER_LEAD}" if self.cot else ""
 
     def is_complete(self, generated: str) -> bool:
-        """Generation may stop: the short answer's line is finished, or the sentence after "the answer is"."""
+        """Generation may stop: the short answer's line is finished, or the sentence after "the answer is"
+        (`generated` is what follows the prompt's opening)."""
+        generated = self.opening + generated
         if not self.cot:
             return "\n" in generated.lstrip(" :\n")
         return states_answer(generated) and sentence_done(after_answer_is(generated))

@@ -84,6 +84,8 @@ def run_eval(
     }
     if answer.elicit:  # named on the rows it shaped, as on the run (RunIdentity.elicit)
         provenance["elicit"] = True
+    if answer.stated_at_once:
+        provenance["at_once"] = True
 
     def answer_many(questions: list[str], mode: Mode) -> list[Answer]:
         # Looked up when answering: the engine holds the index, which exists only once the corpus is built.
@@ -117,6 +119,7 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
         questions=f"{request.questions[0]}:{request.questions[1]}" if request.questions else "first",
         elicit=settings.answer.elicit,
         retrieval=settings.answer.retrieval,
+        at_once=settings.answer.stated_at_once,
     )
 
 

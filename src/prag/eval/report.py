@@ -326,12 +326,18 @@ def _recall(rows: list[dict]) -> dict:
 # -- rendering ------------------------------------------------------------------------------------
 
 
+def _prompt_options(run: dict) -> str:
+    """How the answers were drawn from the prompt, when not the plain way: ` (elicited)`, ` (stated at once)`."""
+    options = [name for name, used in (("elicited", run["elicit"]), ("stated at once", run["at_once"])) if used]
+    return f" ({', '.join(options)})" if options else ""
+
+
 def render(results: dict) -> str:
     run, types = results["run"], results["types"]
     main = main_methods(results["methods"])
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
-        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']}{' (elicited)' if run['elicit'] else ''}"
+        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']}{_prompt_options(run)}"
         f" · {RETRIEVAL_LABELS[run['retrieval']]} top-{run['top_k']}"
         f" · recipe {run['recipe']['name']} · merge {run['merge']}",
         "",

@@ -54,6 +54,8 @@ class RunIdentity:
     elicit: bool = False
     """Whether an answer that stopped without stating itself was led on to state it (`--elicit`): the answer
     digest holds it too, but only this field lets a reader of the folder see it."""
+    at_once: bool = False
+    """Whether a chain of thought's answer was stated at once, with no reasoning generated (`--at-once`)."""
 
 
 LATER_RUN_FIELDS = {f.name: f.default for f in fields(RunIdentity) if f.default is not MISSING}
