@@ -146,7 +146,7 @@ def test_an_unstated_chain_of_thought_is_led_on_to_its_answer_with_the_same_adap
     assert "answer is" not in stated.ask("When was Velmora founded?", "rag").raw.lower()  # a short answer is left alone
 
 
-def test_an_answer_stated_at_once_is_generated_after_the_lead_with_the_same_adapters(tiny, monkeypatch):
+def test_an_answer_stated_at_once_is_generated_after_the_lead_with_the_questions_adapters(tiny, monkeypatch):
     """`at_once`: the chain-of-thought prompt's assistant turn begins "Answer: So the answer is", so the answer
     is the words that follow, generated in one pass with the question's own adapters; FLARE keeps reasoning."""
     tiny.build()
