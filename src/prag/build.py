@@ -118,7 +118,7 @@ class Builder:
         workers = workers or self.workers
         self.catalog.require_collection(self.collection)
         with exclusive(self.lock_path, f"a build of collection {self.collection!r}"):
-            documents = self.catalog.documents(self.collection)
+            collection = documents = self.catalog.documents(self.collection)
             if not documents:
                 raise NotBuiltError(f"collection {self.collection!r} has no documents")
             reindexed, index_damage = self._index_if_stale(documents)
@@ -127,7 +127,7 @@ class Builder:
                 documents = [d for d in documents if d.id in wanted]
             chosen, collection_size = None, len(documents)
             if budget is not None:
-                documents = self._most_demanded(documents, budget, questions)
+                documents = self._most_demanded(documents, budget, questions, collection)
                 chosen = [d.id for d in documents]
             valid = self._augment_missing(documents, progress, workers) if augment or encode else []
             repaired = [index_damage] if index_damage else []
@@ -137,8 +137,8 @@ class Builder:
         total = len(documents) if chosen is None else collection_size
         return BuildReport(total, len(valid), encoded, valid, failed, reindexed, repaired, chosen)
 
-    def _most_demanded(self, documents: list[Document], budget: Budget, questions: list[str] | None) -> list[Document]:
-        counts = self.demand.totals(self.collection) if questions is None else self._retrieved_by(questions)
+    def _most_demanded(self, documents: list[Document], budget: Budget, questions: list[str] | None, collection: list[Document]) -> list[Document]:
+        counts = self.demand.totals(self.collection) if questions is None else self._retrieved_by(questions, collection)
         if not counts:
             raise NotBuiltError(
                 f"collection {self.collection!r} has no recorded retrievals to budget by: ask questions first, or give --by-log FILE"
@@ -146,10 +146,11 @@ class Builder:
         store = self.runtime.adapter_store
         return most_demanded(documents, counts, lambda d: store.has(d.content_hash), budget.size(len(documents)))
 
-    def _retrieved_by(self, questions: list[str]) -> Counter[str]:
-        """How often each document is in the top-k of a question of the log (retrieval only, no answers)."""
+    def _retrieved_by(self, questions: list[str], collection: list[Document]) -> Counter[str]:
+        """How often each document of the collection (all of it, whatever `only` picks) is in the top-k of a
+        question of the log (retrieval only, no answers)."""
         answer = self.runtime.settings.answer
-        retriever = Retriever(BM25Index.load(self.index_dir), {d.id: d for d in self.catalog.documents(self.collection)}, answer.retrieval)
+        retriever = Retriever(BM25Index.load(self.index_dir), {d.id: d for d in collection}, answer.retrieval)
         return Counter(doc_id for question in questions for doc_id, _ in retriever.search(question, answer.top_k))
 
     def _index_if_stale(self, documents: list[Document]) -> tuple[bool, str | None]:
