@@ -139,6 +139,13 @@ def test_answer_counts_below_one_are_refused(field_name):
     assert getattr(AnswerConfig(**{field_name: 1}), field_name) == 1
 
 
+def test_the_answering_label_names_the_prompt_its_options_and_the_retrieval():
+    assert AnswerConfig().label == "prompt short · BM25 top-3"
+    assert AnswerConfig(prompt="cot", at_once=True, retrieval="links", top_k=4).label == "prompt cot (stated at once) · BM25 + title links top-4"
+    assert AnswerConfig(prompt="cot", elicit=True).label == "prompt cot (elicited) · BM25 top-3"
+    assert AnswerConfig(at_once=True).label == AnswerConfig().label  # the short prompt states its answer at once anyway
+
+
 def test_scaling_is_alpha_over_rank():
     assert DEFAULT_RECIPE.scaling == 16.0
     assert Recipe(rank=4, alpha=8.0).scaling == 2.0

@@ -67,6 +67,8 @@ class Status:
     """How its QA pairs are asked for (`AugmentConfig.questions`)."""
     merge: str = ""
     """How answers combine the retrieved adapters (`AnswerConfig.merge_label`)."""
+    answering: str = ""
+    """How answers are asked for: prompt, how the answer is drawn from it, retrieval (`AnswerConfig.label`)."""
 
     @property
     def recent_coverage(self) -> float | None:
@@ -145,7 +147,7 @@ class Prag:
             sum(store.nbytes(h) for h in encoded), index is not None, damaged,
             RECENT_DAYS, sum(recent.values()), sum(n for i, n in recent.items() if hash_of[i] in encoded),
             augment_model=self.runtime.augment_model_spec, augment_questions=self.settings.augment.questions,
-            merge=self.settings.answer.merge_label,
+            merge=self.settings.answer.merge_label, answering=self.settings.answer.label,
         )
 
     # Answers.

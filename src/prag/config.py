@@ -14,7 +14,8 @@ LOSS_KINDS = ("all", "answer", "content")
 INIT_KINDS = ("random", "warmup")
 PRECISIONS = ("fp32", "bf16")
 PROMPTS = ("short", "cot")
-RETRIEVALS = ("bm25", "links")
+RETRIEVAL_LABELS = {"bm25": "BM25", "links": "BM25 + title links"}
+RETRIEVALS = tuple(RETRIEVAL_LABELS)
 """`bm25`: the top-k by BM25 on the question (the paper's); `links`: BM25's upper half, then documents its
 passages name by title (`prag.retrieve.links`), which reach a multi-hop question's second hop."""
 LAYOUTS = ("every", "authors")
@@ -343,6 +344,13 @@ def parse_merge(text: str, option: str = "--merge") -> Merge:
         raise InputError(f"{option} {text!r}: {e}") from None
 
 
+def answering_label(prompt: str, elicit: bool, at_once: bool, retrieval: str, top_k: int) -> str:
+    """`prompt cot (elicited) · BM25 + title links top-4`: what reports and `prag status` print."""
+    options = [name for name, used in (("elicited", elicit), ("stated at once", at_once)) if used]
+    shown = f" ({', '.join(options)})" if options else ""
+    return f"prompt {prompt}{shown} · {RETRIEVAL_LABELS[retrieval]} top-{top_k}"
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     """Online inference: Retrieve, Update, Generate."""
@@ -405,6 +413,11 @@ class AnswerConfig:
     def stated_at_once(self) -> bool:
         """Whether answers skip the chain of thought (`at_once` with the `cot` prompt): what a run records."""
         return self.at_once and self.prompt == "cot"
+
+    @property
+    def label(self) -> str:
+        """How answers are asked for, as `prag status` shows it: `prompt cot (stated at once) · BM25 top-3`."""
+        return answering_label(self.prompt, self.elicit, self.stated_at_once, self.retrieval, self.top_k)
 
     def merge_of(self, combine: bool) -> Merge:
         """The merge of Combine (`combine`) or of the other adapter modes."""

@@ -38,8 +38,9 @@ def test_add_build_status_ask_json(tiny_model_dir, facts_file, tmp_path):
     library = Prag(home, "facts", str(tiny_model_dir), Settings(recipe=PAPER_RECIPE)).status()
     assert (documents, augmented, encoded) == ("3", "3", "3") and adapter_bytes == f"{library.adapter_bytes:,}" != "0"
     # A changed field is another recipe: named by its spelling, its adapters not yet trained.
-    changed = run(*common[:-1], "paper@learning_rate=1e-3", "status").output
+    changed = run(*common[:-1], "paper@learning_rate=1e-3", "--at-once", "status").output
     assert "recipe paper@learning_rate=1e-3" in " ".join(changed.split())
+    assert "prompt short · BM25 top-3" in " ".join(changed.split())  # how answers are asked (the short prompt states at once already)
     assert Prag(home, "facts", str(tiny_model_dir), Settings(recipe=parse_recipe("paper@learning_rate=1e-3"))).status().encoded == 0
     result = run(*common, "ask", "When was Velmora founded?", "--mode", "combine", "--top-k", "2", "--json")
     payload = json.loads(result.output)

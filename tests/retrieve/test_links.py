@@ -114,10 +114,3 @@ def test_a_prag_set_to_links_retrieves_and_answers_with_the_linked_document(tiny
     assert [d.id for d in bm25.retrieve(QUESTION, 3)] == [doc_id for doc_id, _ in BM25Index.build(CORPUS).search(QUESTION, 3)]
     assert [d.id for d in links.retrieve(QUESTION, 3)][2] == "connelly"
     assert links.ask(QUESTION, Mode.RAG, top_k=3).documents[2] == "connelly"
-
-
-def test_every_retrieval_has_a_name_in_reports():
-    from prag.config import RETRIEVALS
-    from prag.eval.report import RETRIEVAL_LABELS
-
-    assert set(RETRIEVAL_LABELS) == set(RETRIEVALS)

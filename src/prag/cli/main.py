@@ -238,7 +238,7 @@ def status() -> None:
         s = given.open().status()
     written_by = f" · augmented by {s.augment_model}" if s.augment_model != s.model else ""
     written_by += f" · QA pairs by {s.augment_questions}" if s.augment_questions != "example" else ""
-    table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}{written_by} · merge {s.merge}")
+    table = Table(title=f"collection {s.collection} · model {s.model} · recipe {s.recipe}{written_by} · merge {s.merge} · {s.answering}")
     for column in ("documents", "augmented", "encoded", "adapter bytes", "indexed"):
         table.add_column(column, justify="right")
     table.add_row(str(s.documents), str(s.augmented), str(s.encoded), f"{s.adapter_bytes:,}", "yes" if s.indexed else "no")

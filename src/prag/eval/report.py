@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable
 
-from prag.config import INIT_KINDS
+from prag.config import INIT_KINDS, answering_label
 from prag.errors import InputError
 from prag.eval.metrics import PROTOCOLS
 from prag.eval.records import CONTROLS, NO_INIT, control_of, row_key, score_generation
@@ -20,7 +20,6 @@ PROTOCOL = "paper"
 """The protocol of the headline tables (the paper's); `full` is reported beside it."""
 BOOTSTRAP_SAMPLES = 1000
 STAGES = ("retrieve", "load", "merge", "generate")
-RETRIEVAL_LABELS = {"bm25": "BM25", "links": "BM25 + title links"}
 """How a report's title names each of `config.RETRIEVALS`."""
 SCORES = "scores.jsonl"
 """Each question's scores under each protocol, with a digest of its generation but without its question,
@@ -326,19 +325,13 @@ def _recall(rows: list[dict]) -> dict:
 # -- rendering ------------------------------------------------------------------------------------
 
 
-def _prompt_options(run: dict) -> str:
-    """How the answers were drawn from the prompt, when not the plain way: ` (elicited)`, ` (stated at once)`."""
-    options = [name for name, used in (("elicited", run["elicit"]), ("stated at once", run["at_once"])) if used]
-    return f" ({', '.join(options)})" if options else ""
-
-
 def render(results: dict) -> str:
     run, types = results["run"], results["types"]
     main = main_methods(results["methods"])
     cot_note = '; after "the answer is" with chain of thought' if run["prompt"] == "cot" else ""
     lines = [
-        f"# prag eval · {run['dataset']} · model {run['model']} · prompt {run['prompt']}{_prompt_options(run)}"
-        f" · {RETRIEVAL_LABELS[run['retrieval']]} top-{run['top_k']}"
+        f"# prag eval · {run['dataset']} · model {run['model']}"
+        f" · {answering_label(run['prompt'], run['elicit'], run['at_once'], run['retrieval'], run['top_k'])}"
         f" · recipe {run['recipe']['name']} · merge {run['merge']}",
         "",
         _corpus_line(run),
