@@ -19,6 +19,8 @@ With `--elicit` every method's chain of thought that stops without stating its a
 With `--retrieval links` every method, base rows included, retrieves by following the titles BM25's
 passages name (`prag.retrieve.links`), in folders named `…-links`. With `--at-once` every method
 states its answer at once after the chain-of-thought prompt (AnswerConfig.at_once), in folders named `…-at-once`.
+With `--encode-only` each setting's documents that the slice retrieves are augmented and encoded and no
+question is answered: a test slice's adapters made while dev is still choosing, so its one run only answers.
 
 Held-out discipline: decisions use questions 100–199 of a file (a warm-up trains on 200–299), results are
 reported on 0–99, and questions 300–499 are reserved: a slice that reaches them is refused.
@@ -41,7 +43,7 @@ from pathlib import Path  # noqa: E402
 
 from prag.config import INIT_KINDS, PRECISIONS, RETRIEVALS, AugmentConfig, Settings, parse_merge, parse_recipe  # noqa: E402
 from prag.eval import report  # noqa: E402
-from prag.eval.benchmark import EvalRequest, run_eval, slice_argument  # noqa: E402
+from prag.eval.benchmark import EvalRequest, encode_retrieved, run_eval, slice_argument  # noqa: E402
 from prag.eval.records import CONTROLS, control_of, controlled  # noqa: E402
 from prag.eval.warmup import run_warmup  # noqa: E402
 from prag.cli.progress import LogProgress  # noqa: E402
@@ -112,6 +114,20 @@ def evaluate(
     request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice, init=init, controls=controls)
     progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
     return run_eval(request, args.home, args.model, settings, progress).parent
+
+
+def encode_only(args) -> None:
+    """Each setting's documents that the slice's questions retrieve, augmented and encoded; nothing answered."""
+    for spec in args.settings.split(","):
+        name, settings, top_k = setting(spec.strip(), args.precision, args.augment_model)
+        settings = answered_as(settings, args)
+        if args.init == "warmup":
+            ensure_warmup(args, settings)
+        print(f"{time.strftime('%H:%M:%S')} {name}{variant(args)}: encoding what questions {args.slice[0]}-{args.slice[1] - 1} retrieve", file=sys.stderr, flush=True)
+        request = EvalRequest(args.dataset, FILES[args.dataset], args.out, [Mode.PRAG], top_k=top_k, questions=args.slice, init=args.init)
+        progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
+        documents = encode_retrieved(request, args.home, args.model, settings, progress)
+        print(f"{name}{variant(args)}: the {documents} documents questions {args.slice[0]}-{args.slice[1] - 1} retrieve are encoded")
 
 
 def ensure_warmup(args, settings: Settings) -> None:
@@ -186,6 +202,7 @@ def main() -> None:
     parser.add_argument("--elicit", action="store_true", help="lead every unstated chain of thought on to its answer (AnswerConfig.elicit), in folders named …-elicit")
     parser.add_argument("--retrieval", choices=RETRIEVALS, default="bm25", help="how every method (base rows included) finds its top-k (AnswerConfig.retrieval), in folders named …-links")
     parser.add_argument("--at-once", action="store_true", help="every method states its answer at once after the chain-of-thought prompt (AnswerConfig.at_once), in folders named …-at-once")
+    parser.add_argument("--encode-only", action="store_true", help="augment and encode what each setting's questions retrieve; answer nothing")
     parser.add_argument("--verbose", action="store_true", help="a line per stage, and a count every minute")
     args = parser.parse_args()
     methods = [m for m in PARAMETRIC if m.value in args.methods.split(",")]
@@ -195,6 +212,8 @@ def main() -> None:
     controls = tuple(c for c in args.controls.split(",") if c)
     if args.init == "warmup":
         check_slice(args.warmup_slice)
+    if args.encode_only:
+        return encode_only(args)
     start, end = args.slice
     prefix = f"{args.dataset}-{Path(args.model).name}-{start}-{end}"
     base = evaluate(args, args.out / f"{prefix}-base{variant(args)}", BASE_METHODS, answered_as(Settings(), args))

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from prag.api import Prag
 from prag.eval import datasets
 from prag.eval import report as reports
-from prag.eval.benchmark import EvalRequest, parse_slice, run_eval, slice_argument
+from prag.eval.benchmark import EvalRequest, encode_retrieved, parse_slice, run_eval, slice_argument
 from prag.eval.controls import stand_ins
 from prag.eval.warmup import run_warmup
 from prag.cli.main import app
@@ -21,7 +21,7 @@ from prag.config import DEFAULT_RECIPE, AnswerConfig, AugmentConfig, Merge, Sett
 from prag.engine.da_rag import augmented_passage
 from prag.errors import InputError, NotBuiltError
 from prag.eval.run import METHODS, parse_methods
-from prag.store.adapters import adapter_digest
+from prag.store.adapters import AdapterStore, adapter_digest
 from prag.store.files import read_jsonl
 from prag.types import Augmentation, Document, Mode, QAPair
 
@@ -42,6 +42,20 @@ def hotpot_file(tmp_path) -> Path:
 def evaluate(tiny_model_dir, hotpot_file, out, **changes) -> Path:
     request = EvalRequest("hotpotqa", hotpot_file, out, parse_methods(",".join(METHODS)), limit=4)
     return run_eval(replace(request, **changes), model=str(tiny_model_dir), settings=FAST)
+
+
+def test_encoding_a_slice_ahead_answers_nothing_and_leaves_its_run_only_answering(tiny_model_dir, hotpot_file, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    request = EvalRequest("hotpotqa", hotpot_file, out, [Mode.PRAG, Mode.COMBINE], questions=(1, 3), top_k=2)
+    saved: list[str] = []
+    save = AdapterStore.save
+    monkeypatch.setattr(AdapterStore, "save", lambda store, content_hash, *a, **k: saved.append(content_hash) or save(store, content_hash, *a, **k))
+    retrieved = encode_retrieved(request, model=str(tiny_model_dir), settings=FAST)
+    assert not out.exists() and 1 <= len(saved) <= retrieved <= 4  # no folder, no answer; what was retrieved is encoded
+    encoded = len(saved)
+    run_eval(request, model=str(tiny_model_dir), settings=FAST)
+    assert len(saved) == encoded  # the run answered with the adapters made ahead, training none
+    assert {r["id"] for r in read_jsonl(out / "predictions.jsonl")} == {"q1", "q2"}
 
 
 def test_every_question_and_method_is_answered_once_and_a_rerun_resumes(tiny_model_dir, hotpot_file, tmp_path):

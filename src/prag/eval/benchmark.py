@@ -65,19 +65,8 @@ def run_eval(
     """Evaluates every requested method on the benchmark's first `limit` questions, resuming what an
     earlier run in the same folder finished; writes predictions, results, report and plots. Only the
     documents some question retrieves are augmented and encoded (adapters are shared across runs)."""
-    _check(request)
-    settings = settings or Settings.for_model(model)
-    benchmark = datasets.load(request.dataset, request.data)
-    examples = request.selected(benchmark.examples)
-    if not examples:
-        raise InputError(f"{request.data} has no questions in the slice {request.questions[0]}:{request.questions[1]}")
-    answer = replace(datasets.asked_as(settings.answer, request.dataset, request.prompt), top_k=request.top_k)
-    corpus = _eval_corpus(benchmark, request.corpus, settings)
-    if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
-        raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
-    prag = Prag(home, collection=eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
-    if request.init == "warmup" and any(m.uses_adapters for m in request.methods):
-        prag = with_warmup(prag, request.dataset, examples)
+    prag, examples, corpus = _evaluated_prag(request, home, model, settings)
+    answer = prag.settings.answer
     evaluation.open_run_folder(request.out, _identity(request, prag, corpus))
     provenance = {
         "prag_version": __version__, "model": model, "recipe_hash": prag.runtime.recipe_key, "merge": answer.merge_label,
@@ -97,6 +86,47 @@ def run_eval(
     _answer_cheapest_first(prag, run, request, needed, progress)
     _answer_controls(prag, run, request, examples, retrieved, progress)
     return report.write(request.out)
+
+
+def encode_retrieved(
+    request: EvalRequest,
+    home: str | Path | None = None,
+    model: str = loader.DEFAULT_MODEL,
+    settings: Settings | None = None,
+    progress: Progress = SilentProgress(),
+) -> int:
+    """Augments and encodes the documents the requested questions retrieve, as `run_eval` would for its
+    adapter methods, but answers nothing and writes no run folder: a test slice's adapters can be made
+    while its settings are still being chosen on dev, and its one run then only answers. Returns how many
+    documents the questions retrieve (those already encoded are kept)."""
+    prag, examples, corpus = _evaluated_prag(replace(request, methods=[Mode.PRAG]), home, model, settings)
+    prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
+    prag.build(progress, augment=False, encode=False)
+    # Through the engine, so that these retrievals are not counted as demand: the run that answers counts its own.
+    needed = {doc.id for example in examples for doc in prag.engine.retrieve(example.question, request.top_k)}
+    prag.build(progress, encode=True, only=needed)
+    return len(needed)
+
+
+def _evaluated_prag(
+    request: EvalRequest, home: str | Path | None, model: str, settings: Settings | None
+) -> tuple[Prag, list[Example], list[Document] | None]:
+    """The request checked, its questions, and a `Prag` on the benchmark's corpus set to ask them as the
+    dataset is asked (its prompt and worked examples, the request's top-k, the warm-up start if asked for)."""
+    _check(request)
+    settings = settings or Settings.for_model(model)
+    benchmark = datasets.load(request.dataset, request.data)
+    examples = request.selected(benchmark.examples)
+    if not examples:
+        raise InputError(f"{request.data} has no questions in the slice {request.questions[0]}:{request.questions[1]}")
+    answer = replace(datasets.asked_as(settings.answer, request.dataset, request.prompt), top_k=request.top_k)
+    corpus = _eval_corpus(benchmark, request.corpus, settings)
+    if corpus is None and any(m is not Mode.CLOSED for m in request.methods):
+        raise InputError(f"{request.data} carries no passages: evaluate `closed` only, or pass a corpus with --corpus FILE")
+    prag = Prag(home, collection=eval_collection(request.dataset, corpus), model=model, settings=replace(settings, answer=answer))
+    if request.init == "warmup" and any(m.uses_adapters for m in request.methods):
+        prag = with_warmup(prag, request.dataset, examples)
+    return prag, examples, corpus
 
 
 def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -> evaluation.RunIdentity:
