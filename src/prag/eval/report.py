@@ -20,7 +20,6 @@ PROTOCOL = "paper"
 """The protocol of the headline tables (the paper's); `full` is reported beside it."""
 BOOTSTRAP_SAMPLES = 1000
 STAGES = ("retrieve", "load", "merge", "generate")
-"""How a report's title names each of `config.RETRIEVALS`."""
 SCORES = "scores.jsonl"
 """Each question's scores under each protocol, with a digest of its generation but without its question,
 golds or generation: small and free of the benchmark's text, so a run folder's run.json and scores.jsonl
