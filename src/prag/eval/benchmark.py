@@ -100,8 +100,7 @@ def encode_retrieved(
     while its settings are still being chosen on dev, and its one run then only answers. Returns how many
     documents the questions retrieve (those already encoded are kept)."""
     prag, examples, corpus = _evaluated_prag(replace(request, methods=[Mode.PRAG]), home, model, settings)
-    prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
-    prag.build(progress, augment=False, encode=False)
+    _index_corpus(prag, request, corpus, progress)
     # Through the engine, so that these retrievals are not counted as demand: the run that answers counts its own.
     needed = {doc.id for example in examples for doc in prag.engine.retrieve(example.question, request.top_k)}
     prag.build(progress, encode=True, only=needed)
@@ -156,12 +155,17 @@ def _identity(request: EvalRequest, prag: Prag, corpus: list[Document] | None) -
 def _retrieve_all(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, corpus: list[Document], progress: Progress) -> dict[str, list[str]]:
     """Indexes the corpus, records every question's top-k once, and returns each question's retrieved
     ids: their documents are the only ones any method will need augmented or encoded."""
-    prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
-    prag.build(progress, augment=False, encode=False)
+    _index_corpus(prag, request, corpus, progress)
     # Each question is retrieved for once (a resumed run skips those recorded): counted once as demand.
     retrieved = run.record_retrieval(lambda q: prag.retrieve(q, request.top_k), {d.id for d in corpus})
     prag.flush_demand()
     return retrieved
+
+
+def _index_corpus(prag: Prag, request: EvalRequest, corpus: list[Document], progress: Progress) -> None:
+    """The benchmark's corpus added to its collection and indexed; nothing augmented or encoded yet."""
+    prag.add_documents(corpus, source=str(request.data if request.corpus is None else request.corpus))
+    prag.build(progress, augment=False, encode=False)
 
 
 def _answer_cheapest_first(prag: Prag, run: evaluation.Evaluation, request: EvalRequest, needed: set[str], progress: Progress) -> None:
