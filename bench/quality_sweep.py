@@ -107,13 +107,21 @@ def variant(args) -> str:
     return ("-elicit" if args.elicit else "") + ("" if args.retrieval == "bm25" else f"-{args.retrieval}") + ("-at-once" if args.at_once else "")
 
 
+def log(line: str) -> None:
+    """A timestamped line on stderr, where the long runs' progress goes."""
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
+
+
+def progress_of(args):
+    return LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
+
+
 def evaluate(
     args, folder: Path, methods: list[Mode], settings: Settings, top_k: int = BASE_TOP_K, init: str = "random", controls: tuple[str, ...] = ()
 ) -> Path:
-    print(f"{time.strftime('%H:%M:%S')} {folder.name}: {', '.join(m.value for m in methods)}", file=sys.stderr, flush=True)
+    log(f"{folder.name}: {', '.join(m.value for m in methods)}")
     request = EvalRequest(args.dataset, FILES[args.dataset], folder, methods, top_k=top_k, questions=args.slice, init=init, controls=controls)
-    progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
-    return run_eval(request, args.home, args.model, settings, progress).parent
+    return run_eval(request, args.home, args.model, settings, progress_of(args)).parent
 
 
 def encode_only(args) -> None:
@@ -123,17 +131,16 @@ def encode_only(args) -> None:
         settings = answered_as(settings, args)
         if args.init == "warmup":
             ensure_warmup(args, settings)
-        print(f"{time.strftime('%H:%M:%S')} {name}{variant(args)}: encoding what questions {args.slice[0]}-{args.slice[1] - 1} retrieve", file=sys.stderr, flush=True)
+        log(f"{name}{variant(args)}: encoding what questions {args.slice[0]}-{args.slice[1] - 1} retrieve")
         request = EvalRequest(args.dataset, FILES[args.dataset], args.out, [Mode.PRAG], top_k=top_k, questions=args.slice, init=args.init)
-        progress = LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
-        documents = encode_retrieved(request, args.home, args.model, settings, progress)
+        documents = encode_retrieved(request, args.home, args.model, settings, progress_of(args))
         print(f"{name}{variant(args)}: the {documents} documents questions {args.slice[0]}-{args.slice[1] - 1} retrieve are encoded")
 
 
 def ensure_warmup(args, settings: Settings) -> None:
     """The setting's warm-up LoRA on `--warmup-slice`, trained unless already stored."""
     start, end = args.warmup_slice
-    print(f"{time.strftime('%H:%M:%S')} warm-up on questions {start}-{end - 1}", file=sys.stderr, flush=True)
+    log(f"warm-up on questions {start}-{end - 1}")
     run_warmup(args.dataset, FILES[args.dataset], start, end - start, args.home, args.model, settings)
 
 
