@@ -113,6 +113,7 @@ def log(line: str) -> None:
 
 
 def progress_of(args):
+    """A line a minute on stderr with `--verbose`, else nothing."""
     return LogProgress(sys.stderr, every_s=60) if args.verbose else SilentProgress()
 
 
