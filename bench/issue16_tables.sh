@@ -48,13 +48,19 @@ for how in at-once links-at-once; do
 done
 
 H=hotpotqa-qwen-coder-0.5b
-# HotpotQA test 50-99 (0-49 ran before scores were kept, so its half has no folder here):
-#   bench/quality_sweep.py --dataset hotpotqa --slice 50:100 --precision bf16 \
-#       --settings "authors@loss_on=content/mean:0.5+start-once" --init warmup   (and without the warm-up)
-base=$K/$H-50-100-base
-random=$K/$H-50-100-authors-loss_oncontent-bf16-meanx0.5
-warm=$K/$H-50-100-authors-loss_oncontent-bf16-meanx0.5-start-once-warmup
-compare "HotpotQA test 50-99: Combine, warm-up once, against RAG" "$warm:combine@warmup" "$base:rag"
-compare "HotpotQA test 50-99: Combine, random init, against RAG" "$random:combine" "$base:rag"
-compare "HotpotQA test 50-99: P-RAG, warm-up once, against closed-book" "$warm:prag@warmup" "$base:closed"
-compare "HotpotQA test 50-99: P-RAG, warm-up once, against random init" "$warm:prag@warmup" "$random:prag"
+# HotpotQA test 0-99 with dev 100-199's choice, both halves bf16 (0-49 was first run in fp32 before scores were
+# kept, and run again in bf16 at stop 51 so that the halves pool):
+#   bench/quality_sweep.py --model qwen-coder-0.5b --dataset hotpotqa --slice 0:50 --precision bf16 \
+#       --settings "authors@loss_on=content/mean:0.5+start-once" --init warmup   (then without the warm-up,
+#       --settings "authors@loss_on=content/mean:0.5"), and the same with --slice 50:100
+base=$(pooled $H base 0-50 50-100)
+random=$(pooled $H authors-loss_oncontent-bf16-meanx0.5 0-50 50-100)
+warm=$(pooled $H authors-loss_oncontent-bf16-meanx0.5-start-once-warmup 0-50 50-100)
+compare "HotpotQA test 0-99: RAG against closed-book" "$base:rag" "$base:closed"
+compare "HotpotQA test 0-99: Combine, warm-up once, against RAG" "$warm:combine@warmup" "$base:rag"
+compare "HotpotQA test 0-99: Combine, random init, against RAG" "$random:combine" "$base:rag"
+compare "HotpotQA test 0-99: Combine, warm-up once, against random init" "$warm:combine@warmup" "$random:combine"
+compare "HotpotQA test 0-99: P-RAG, warm-up once, against closed-book" "$warm:prag@warmup" "$base:closed"
+compare "HotpotQA test 0-99: P-RAG, random init, against closed-book" "$random:prag" "$base:closed"
+compare "HotpotQA test 0-99: P-RAG, warm-up once, against random init" "$warm:prag@warmup" "$random:prag"
+compare "HotpotQA test 0-99: P-RAG, warm-up once, against RAG" "$warm:prag@warmup" "$base:rag"
