@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 16's pooled tables, recomputed from the kept scores (bench/scores/) with `prag compare --by-type`:
-# no model runs, about a minute. Each block names the commands that produced its folders, so a table can
+# no model runs, about two minutes. Each block names the commands that produced its folders, so a table can
 # also be measured again from nothing (hours: see bench/RESULTS.md for each one's cost).
 #
 #   make setup && bench/issue16_tables.sh
