@@ -12,7 +12,7 @@ K=bench/scores
 # The fact-injecting recipe every 2Wiki row below was encoded with (bf16 training).
 R=authors-loss_oncontent-epochs3-learning_rate1.5e-3-end_tokentrue-bf16
 
-pooled() {  # pooled RUN_SUFFIX SLICE... -> "K/W-a-b-SUFFIX,K/W-c-d-SUFFIX"
+pooled() {  # pooled PREFIX SUFFIX SLICE... -> "$K/PREFIX-SLICE1-SUFFIX,$K/PREFIX-SLICE2-SUFFIX,…"
   local prefix=$1 suffix=$2; shift 2
   local out=() s
   for s in "$@"; do out+=("$K/$prefix-$s-$suffix"); done
